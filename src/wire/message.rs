@@ -1,0 +1,474 @@
+//! The [`Message`] enum: every message the peer speaks, decode dispatch by command, payload
+//! encoding, protocol-version gates and per-command payload caps.
+
+use alloc::vec::Vec;
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::encode::{Reader, check_count, put_compact_size};
+use super::error::{DecodeError, EncodeError, Field};
+use super::msg::addr::{decode_addr, decode_addrv2, encode_addr, encode_addrv2};
+use super::msg::block::{GetBlocks, decode_headers, encode_headers};
+use super::msg::bloom::{FilterLoad, MerkleBlock, decode_filter_add, encode_filter_add};
+use super::msg::cfilter::{CFCheckpt, CFHeaders, CFilter, GetCFCheckpt, GetCFilters};
+use super::msg::compact::{BlockTxn, CmpctBlock, GetBlockTxn, SendCmpct, SendTxRcncl};
+use super::msg::reject::Reject;
+use super::msg::version::Version;
+use super::{AddrV2, Block, BlockHeader, Command, InvVect, NetAddress, Tx};
+use crate::network::Chain;
+
+/// Most entries in `inv`, `getdata` and `notfound`.
+pub const MAX_INV_PER_MSG: usize = 50_000;
+
+/// Protocol versions at which messages and fields appear (WIRE.md 3.1).
+pub mod versions {
+    /// `addr` may carry more than one entry.
+    pub const MULTIPLE_ADDRESS: u32 = 209;
+    /// `addr` entries carry a timestamp.
+    pub const NET_ADDRESS_TIME: u32 = 31_402;
+    /// BIP31: ping nonce and pong exist when the version is *greater* than this.
+    pub const BIP0031: u32 = 60_000;
+    /// BIP35: `mempool`.
+    pub const BIP0035: u32 = 60_002;
+    /// BIP37: bloom filtering, relay byte in `version`.
+    pub const BIP0037: u32 = 70_001;
+    /// BIP61: `reject`.
+    pub const REJECT: u32 = 70_002;
+    /// BIP111: NODE_BLOOM is meaningful.
+    pub const BIP0111: u32 = 70_011;
+    /// BIP130: `sendheaders`.
+    pub const SEND_HEADERS: u32 = 70_012;
+    /// BIP133: `feefilter`.
+    pub const FEE_FILTER: u32 = 70_013;
+    /// BIP155 / BIP339: `sendaddrv2`, `wtxidrelay`.
+    pub const ADDRV2: u32 = 70_016;
+    /// The newest Bitcoin protocol version this crate speaks.
+    pub const LATEST: u32 = 70_016;
+}
+
+/// How transactions are serialized: without witness data, or with it where present (BIP144).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Encoding {
+    /// Legacy serialization; on decode a zero input count is just zero inputs.
+    #[default]
+    Base,
+    /// Witness serialization; on decode a zero input count is the BIP144 marker.
+    Witness,
+}
+
+/// What the codec needs to know about a connection: dialect, negotiated protocol version and
+/// transaction encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// The chain dialect.
+    pub chain: Chain,
+    /// The protocol version in force.
+    pub version: u32,
+    /// The transaction encoding in force.
+    pub encoding: Encoding,
+}
+
+impl Context {
+    /// Bitcoin at the latest protocol version, witness encoding.
+    pub const BITCOIN: Context = Context {
+        chain: Chain::Bitcoin,
+        version: versions::LATEST,
+        encoding: Encoding::Witness,
+    };
+
+    /// A copy with another protocol version.
+    pub const fn with_version(self, version: u32) -> Context {
+        Context { version, ..self }
+    }
+
+    /// A copy with another encoding.
+    pub const fn with_encoding(self, encoding: Encoding) -> Context {
+        Context { encoding, ..self }
+    }
+}
+
+/// Every message of the Bitcoin peer protocol (WIRE.md section 4 plus BIP152/BIP330).
+///
+/// Small messages decode to plain structs; `block`, `tx`, filters and other large payloads are
+/// zero-copy `Bytes` slices of the receive buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Message {
+    /// `version`
+    Version(Version),
+    /// `verack`
+    Verack,
+    /// `sendaddrv2` (BIP155)
+    SendAddrV2,
+    /// `wtxidrelay` (BIP339)
+    WtxidRelay,
+    /// `getaddr`
+    GetAddr,
+    /// `addr`
+    Addr(Vec<NetAddress>),
+    /// `addrv2` (BIP155)
+    AddrV2(Vec<AddrV2>),
+    /// `inv`
+    Inv(Vec<InvVect>),
+    /// `getdata`
+    GetData(Vec<InvVect>),
+    /// `notfound`
+    NotFound(Vec<InvVect>),
+    /// `getblocks`
+    GetBlocks(GetBlocks),
+    /// `getheaders`
+    GetHeaders(GetBlocks),
+    /// `headers`
+    Headers(Vec<BlockHeader>),
+    /// `block`
+    Block(Block),
+    /// `tx`
+    Tx(Tx),
+    /// `ping` (the nonce is not on the wire at protocol versions ≤ 60000; it decodes as 0)
+    Ping(u64),
+    /// `pong`
+    Pong(u64),
+    /// `reject` (BIP61)
+    Reject(Reject),
+    /// `sendheaders` (BIP130)
+    SendHeaders,
+    /// `feefilter` (BIP133), minimum fee rate in satoshis per 1000 bytes
+    FeeFilter(i64),
+    /// `mempool` (BIP35)
+    MemPool,
+    /// `merkleblock` (BIP37)
+    MerkleBlock(MerkleBlock),
+    /// `filterload` (BIP37)
+    FilterLoad(FilterLoad),
+    /// `filteradd` (BIP37)
+    FilterAdd(Vec<u8>),
+    /// `filterclear` (BIP37)
+    FilterClear,
+    /// `getcfilters` (BIP157)
+    GetCFilters(GetCFilters),
+    /// `cfilter` (BIP157)
+    CFilter(CFilter),
+    /// `getcfheaders` (BIP157)
+    GetCFHeaders(GetCFilters),
+    /// `cfheaders` (BIP157)
+    CFHeaders(CFHeaders),
+    /// `getcfcheckpt` (BIP157)
+    GetCFCheckpt(GetCFCheckpt),
+    /// `cfcheckpt` (BIP157)
+    CFCheckpt(CFCheckpt),
+    /// `sendcmpct` (BIP152)
+    SendCmpct(SendCmpct),
+    /// `cmpctblock` (BIP152)
+    CmpctBlock(CmpctBlock),
+    /// `getblocktxn` (BIP152)
+    GetBlockTxn(GetBlockTxn),
+    /// `blocktxn` (BIP152)
+    BlockTxn(BlockTxn),
+    /// `sendtxrcncl` (BIP330)
+    SendTxRcncl(SendTxRcncl),
+    /// `alert`, kept raw (the alert system is retired; nothing acts on it)
+    Alert(Bytes),
+    /// A well-formed command this crate does not know, with its payload.
+    Unknown {
+        /// The command.
+        command: Command,
+        /// The raw payload.
+        payload: Bytes,
+    },
+}
+
+impl Message {
+    /// The message's command.
+    pub fn command(&self) -> Command {
+        match self {
+            Message::Version(_) => Command::VERSION,
+            Message::Verack => Command::VERACK,
+            Message::SendAddrV2 => Command::SENDADDRV2,
+            Message::WtxidRelay => Command::WTXIDRELAY,
+            Message::GetAddr => Command::GETADDR,
+            Message::Addr(_) => Command::ADDR,
+            Message::AddrV2(_) => Command::ADDRV2,
+            Message::Inv(_) => Command::INV,
+            Message::GetData(_) => Command::GETDATA,
+            Message::NotFound(_) => Command::NOTFOUND,
+            Message::GetBlocks(_) => Command::GETBLOCKS,
+            Message::GetHeaders(_) => Command::GETHEADERS,
+            Message::Headers(_) => Command::HEADERS,
+            Message::Block(_) => Command::BLOCK,
+            Message::Tx(_) => Command::TX,
+            Message::Ping(_) => Command::PING,
+            Message::Pong(_) => Command::PONG,
+            Message::Reject(_) => Command::REJECT,
+            Message::SendHeaders => Command::SENDHEADERS,
+            Message::FeeFilter(_) => Command::FEEFILTER,
+            Message::MemPool => Command::MEMPOOL,
+            Message::MerkleBlock(_) => Command::MERKLEBLOCK,
+            Message::FilterLoad(_) => Command::FILTERLOAD,
+            Message::FilterAdd(_) => Command::FILTERADD,
+            Message::FilterClear => Command::FILTERCLEAR,
+            Message::GetCFilters(_) => Command::GETCFILTERS,
+            Message::CFilter(_) => Command::CFILTER,
+            Message::GetCFHeaders(_) => Command::GETCFHEADERS,
+            Message::CFHeaders(_) => Command::CFHEADERS,
+            Message::GetCFCheckpt(_) => Command::GETCFCHECKPT,
+            Message::CFCheckpt(_) => Command::CFCHECKPT,
+            Message::SendCmpct(_) => Command::SENDCMPCT,
+            Message::CmpctBlock(_) => Command::CMPCTBLOCK,
+            Message::GetBlockTxn(_) => Command::GETBLOCKTXN,
+            Message::BlockTxn(_) => Command::BLOCKTXN,
+            Message::SendTxRcncl(_) => Command::SENDTXRCNCL,
+            Message::Alert(_) => Command::ALERT,
+            Message::Unknown { command, .. } => *command,
+        }
+    }
+
+    /// Decodes `payload` as the message named by `command`. Unknown commands become
+    /// [`Message::Unknown`]. The whole payload must be consumed: trailing bytes are an error,
+    /// as in current btcd and dcrd (WIRE.md 1.4 step 9).
+    pub fn decode(command: Command, payload: Bytes, ctx: &Context) -> Result<Message, DecodeError> {
+        let Some(min) = min_version(command) else {
+            return Ok(Message::Unknown { command, payload });
+        };
+        if ctx.version < min {
+            return Err(DecodeError::InvalidForVersion {
+                command,
+                version: ctx.version,
+            });
+        }
+        if command == Command::BLOCK {
+            return Block::from_bytes(payload, ctx.encoding).map(Message::Block);
+        }
+        if command == Command::TX {
+            return Tx::from_bytes(payload, ctx.encoding).map(Message::Tx);
+        }
+        if command == Command::ALERT {
+            return Ok(Message::Alert(payload));
+        }
+        let mut r = Reader::new(&payload);
+        let msg = decode_body(command, &mut r, &payload, ctx)?;
+        r.finish()?;
+        Ok(msg)
+    }
+
+    /// Appends the payload encoding to `out` (no frame header). Fails if the message does not
+    /// exist at `ctx.version` or a list is over its limit.
+    pub fn encode_payload(&self, out: &mut BytesMut, ctx: &Context) -> Result<(), EncodeError> {
+        let command = self.command();
+        if let Some(min) = min_version(command) {
+            if ctx.version < min {
+                return Err(EncodeError::InvalidForVersion {
+                    command,
+                    version: ctx.version,
+                });
+            }
+        }
+        match self {
+            Message::Version(v) => v.encode(out, ctx.version, ctx.chain == Chain::Decred)?,
+            Message::Verack
+            | Message::SendAddrV2
+            | Message::WtxidRelay
+            | Message::GetAddr
+            | Message::SendHeaders
+            | Message::MemPool
+            | Message::FilterClear => {}
+            Message::Addr(list) => encode_addr(list, out, ctx.version)?,
+            Message::AddrV2(list) => encode_addrv2(list, out)?,
+            Message::Inv(list) | Message::GetData(list) | Message::NotFound(list) => {
+                encode_inv(list, out)?
+            }
+            Message::GetBlocks(g) | Message::GetHeaders(g) => g.encode(out)?,
+            Message::Headers(h) => encode_headers(h, out)?,
+            Message::Block(b) => b.encode(out, ctx.encoding),
+            Message::Tx(t) => t.encode(out, ctx.encoding),
+            Message::Ping(nonce) => {
+                if ctx.version > versions::BIP0031 {
+                    out.put_u64_le(*nonce)
+                }
+            }
+            Message::Pong(nonce) => out.put_u64_le(*nonce),
+            Message::Reject(r) => r.encode(out),
+            Message::FeeFilter(fee) => out.put_i64_le(*fee),
+            Message::MerkleBlock(m) => m.encode(out)?,
+            Message::FilterLoad(f) => f.encode(out)?,
+            Message::FilterAdd(data) => encode_filter_add(data, out)?,
+            Message::GetCFilters(g) | Message::GetCFHeaders(g) => g.encode(out),
+            Message::CFilter(c) => c.encode(out)?,
+            Message::CFHeaders(c) => c.encode(out)?,
+            Message::GetCFCheckpt(g) => g.encode(out),
+            Message::CFCheckpt(c) => c.encode(out)?,
+            Message::SendCmpct(s) => s.encode(out),
+            Message::CmpctBlock(c) => c.encode(out, ctx.encoding)?,
+            Message::GetBlockTxn(g) => g.encode(out)?,
+            Message::BlockTxn(b) => b.encode(out, ctx.encoding)?,
+            Message::SendTxRcncl(s) => s.encode(out),
+            Message::Alert(raw) | Message::Unknown { payload: raw, .. } => out.put_slice(raw),
+        }
+        Ok(())
+    }
+}
+
+fn decode_body(
+    command: Command,
+    r: &mut Reader<'_>,
+    payload: &Bytes,
+    ctx: &Context,
+) -> Result<Message, DecodeError> {
+    let strict = ctx.chain == Chain::Decred;
+    Ok(match command {
+        Command::VERSION => Message::Version(Version::decode(r, strict)?),
+        Command::VERACK => Message::Verack,
+        Command::SENDADDRV2 => Message::SendAddrV2,
+        Command::WTXIDRELAY => Message::WtxidRelay,
+        Command::GETADDR => Message::GetAddr,
+        Command::ADDR => Message::Addr(decode_addr(r, ctx.version)?),
+        Command::ADDRV2 => Message::AddrV2(decode_addrv2(r)?),
+        Command::INV => Message::Inv(decode_inv(r)?),
+        Command::GETDATA => Message::GetData(decode_inv(r)?),
+        Command::NOTFOUND => Message::NotFound(decode_inv(r)?),
+        Command::GETBLOCKS => Message::GetBlocks(GetBlocks::decode(r)?),
+        Command::GETHEADERS => Message::GetHeaders(GetBlocks::decode(r)?),
+        Command::HEADERS => Message::Headers(decode_headers(r)?),
+        Command::PING => {
+            if ctx.version > versions::BIP0031 {
+                Message::Ping(r.read_u64()?)
+            } else {
+                Message::Ping(0)
+            }
+        }
+        Command::PONG => Message::Pong(r.read_u64()?),
+        Command::REJECT => Message::Reject(Reject::decode(r, strict)?),
+        Command::SENDHEADERS => Message::SendHeaders,
+        Command::FEEFILTER => Message::FeeFilter(r.read_i64()?),
+        Command::MEMPOOL => Message::MemPool,
+        Command::MERKLEBLOCK => Message::MerkleBlock(MerkleBlock::decode(r)?),
+        Command::FILTERLOAD => Message::FilterLoad(FilterLoad::decode(r, payload)?),
+        Command::FILTERADD => Message::FilterAdd(decode_filter_add(r)?),
+        Command::FILTERCLEAR => Message::FilterClear,
+        Command::GETCFILTERS => Message::GetCFilters(GetCFilters::decode(r)?),
+        Command::CFILTER => Message::CFilter(CFilter::decode(r, payload)?),
+        Command::GETCFHEADERS => Message::GetCFHeaders(GetCFilters::decode(r)?),
+        Command::CFHEADERS => Message::CFHeaders(CFHeaders::decode(r)?),
+        Command::GETCFCHECKPT => Message::GetCFCheckpt(GetCFCheckpt::decode(r)?),
+        Command::CFCHECKPT => Message::CFCheckpt(CFCheckpt::decode(r)?),
+        Command::SENDCMPCT => Message::SendCmpct(SendCmpct::decode(r)?),
+        Command::CMPCTBLOCK => Message::CmpctBlock(CmpctBlock::decode(r, payload, ctx.encoding)?),
+        Command::GETBLOCKTXN => Message::GetBlockTxn(GetBlockTxn::decode(r)?),
+        Command::BLOCKTXN => Message::BlockTxn(BlockTxn::decode(r, payload, ctx.encoding)?),
+        Command::SENDTXRCNCL => Message::SendTxRcncl(SendTxRcncl::decode(r)?),
+        _ => Message::Unknown {
+            command,
+            payload: payload.clone(),
+        },
+    })
+}
+
+fn decode_inv(r: &mut Reader<'_>) -> Result<Vec<InvVect>, DecodeError> {
+    let count = r.read_count(MAX_INV_PER_MSG as u64, Field::InvVectors)?;
+    let mut list = Vec::with_capacity(r.capacity_for(count, InvVect::SIZE));
+    for _ in 0..count {
+        list.push(InvVect::decode(r)?);
+    }
+    Ok(list)
+}
+
+fn encode_inv(list: &[InvVect], out: &mut BytesMut) -> Result<(), EncodeError> {
+    check_count(list.len(), MAX_INV_PER_MSG, Field::InvVectors)?;
+    put_compact_size(out, list.len() as u64);
+    out.reserve(list.len() * InvVect::SIZE);
+    for iv in list {
+        iv.encode(out);
+    }
+    Ok(())
+}
+
+/// The lowest protocol version at which `command` exists, or `None` for unknown commands.
+pub fn min_version(command: Command) -> Option<u32> {
+    Some(match command {
+        Command::MEMPOOL => versions::BIP0035,
+        Command::FILTERLOAD | Command::FILTERADD | Command::FILTERCLEAR | Command::MERKLEBLOCK => {
+            versions::BIP0037
+        }
+        Command::REJECT => versions::REJECT,
+        Command::SENDHEADERS => versions::SEND_HEADERS,
+        Command::FEEFILTER => versions::FEE_FILTER,
+        Command::SENDADDRV2 | Command::WTXIDRELAY => versions::ADDRV2,
+        Command::PONG => versions::BIP0031 + 1,
+        Command::VERSION
+        | Command::VERACK
+        | Command::GETADDR
+        | Command::ADDR
+        | Command::ADDRV2
+        | Command::INV
+        | Command::GETDATA
+        | Command::NOTFOUND
+        | Command::GETBLOCKS
+        | Command::GETHEADERS
+        | Command::HEADERS
+        | Command::BLOCK
+        | Command::TX
+        | Command::PING
+        | Command::GETCFILTERS
+        | Command::CFILTER
+        | Command::GETCFHEADERS
+        | Command::CFHEADERS
+        | Command::GETCFCHECKPT
+        | Command::CFCHECKPT
+        | Command::SENDCMPCT
+        | Command::CMPCTBLOCK
+        | Command::GETBLOCKTXN
+        | Command::BLOCKTXN
+        | Command::SENDTXRCNCL
+        | Command::ALERT => 0,
+        _ => return None,
+    })
+}
+
+/// The largest payload `command` may carry at protocol `version` (WIRE.md section 4).
+/// Unknown commands get the chain's global cap.
+pub fn max_payload_len(command: Command, version: u32, chain: Chain) -> u32 {
+    let global = chain.max_frame_payload();
+    let addr_size = if version >= versions::NET_ADDRESS_TIME {
+        30
+    } else {
+        26
+    };
+    match command {
+        Command::VERSION => 33 + 265 + 2 * addr_size,
+        Command::VERACK
+        | Command::SENDADDRV2
+        | Command::WTXIDRELAY
+        | Command::GETADDR
+        | Command::SENDHEADERS
+        | Command::MEMPOOL
+        | Command::FILTERCLEAR => 0,
+        Command::ADDR => {
+            if version < versions::MULTIPLE_ADDRESS {
+                9 + addr_size
+            } else {
+                9 + 1000 * addr_size
+            }
+        }
+        Command::ADDRV2 => 531_003,
+        Command::INV | Command::GETDATA | Command::NOTFOUND => 9 + 50_000 * 36,
+        Command::GETBLOCKS | Command::GETHEADERS => 4 + 9 + 500 * 32 + 32,
+        Command::HEADERS => 9 + 2000 * 81,
+        Command::PING => {
+            if version > versions::BIP0031 {
+                8
+            } else {
+                0
+            }
+        }
+        Command::PONG | Command::FEEFILTER => 8,
+        Command::FILTERLOAD => 36_012,
+        Command::FILTERADD => 523,
+        Command::GETCFILTERS | Command::GETCFHEADERS => 37,
+        Command::GETCFCHECKPT => 33,
+        Command::CFILTER => 262_182,
+        Command::CFHEADERS => 64_074,
+        Command::CFCHECKPT => 3_200_038,
+        Command::SENDCMPCT => 9,
+        Command::SENDTXRCNCL => 12,
+        _ => global,
+    }
+    .min(global)
+}
