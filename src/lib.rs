@@ -13,8 +13,10 @@ extern crate std;
 pub mod blake256;
 pub mod lru;
 pub mod network;
+pub mod peer;
 pub mod time;
 pub mod wire;
 
 pub use network::{Chain, Network};
+pub use peer::{Config, DisconnectReason, Event, PeerState, SendId, Stats};
 pub use time::Time;

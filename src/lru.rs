@@ -2,9 +2,9 @@
 //!
 //! [`LruSet`] is a fixed-capacity set that evicts its least-recently-used key
 //! when full. It backs the per-peer "known inventory" filter (keyed by
-//! `(inv type, hash)`, optionally with a time-to-live per entry) and, through
-//! [`NonceCache`], the process-wide set of nonces used by our own outbound
-//! `version` messages.
+//! `(inv type, hash)`, optionally with a time-to-live per entry). The
+//! self-connection nonces live elsewhere (`peer::NonceCache`): they are shared
+//! between peers, which needs a lock-free structure rather than `&mut` access.
 //!
 //! # Design
 //!
@@ -510,56 +510,6 @@ impl<K> ExactSizeIterator for Iter<'_, K> {}
 
 impl<K> FusedIterator for Iter<'_, K> {}
 
-/// The process-wide set of nonces our own outbound `version` messages used,
-/// for detecting connections to ourselves.
-///
-/// Owned by the application (one per process, not per peer) and lent to
-/// peers by `&` / `&mut`, so a peer never locks anything: record a nonce with
-/// [`insert`](Self::insert) when sending `version`, and treat an inbound
-/// `version` whose nonce [`contains`](Self::contains) reports as a
-/// self-connection. Bounded LRU: the oldest nonces are forgotten first.
-#[derive(Clone, Debug)]
-pub struct NonceCache {
-    set: LruSet<u64>,
-}
-
-impl NonceCache {
-    /// Default number of remembered nonces.
-    pub const DEFAULT_CAPACITY: usize = 50;
-
-    /// Creates an empty cache remembering the last
-    /// [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) nonces.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::with_capacity(Self::DEFAULT_CAPACITY)
-    }
-
-    /// Creates an empty cache remembering the last `capacity` nonces.
-    #[must_use]
-    pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            set: LruSet::new(capacity),
-        }
-    }
-
-    /// Records a nonce we sent; returns `true` if it was not already known.
-    pub fn insert(&mut self, nonce: u64) -> bool {
-        self.set.insert(nonce)
-    }
-
-    /// Whether `nonce` is one we sent (and still remember).
-    #[must_use]
-    pub fn contains(&self, nonce: u64) -> bool {
-        self.set.contains(&nonce)
-    }
-}
-
-impl Default for NonceCache {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -834,14 +784,6 @@ mod tests {
         }
         println!("after churn: {} heap bytes", set.heap_bytes());
         check_invariants(&set);
-        let mut nonces = NonceCache::new();
-        for n in 0..50 {
-            nonces.insert(n);
-        }
-        println!(
-            "NonceCache at capacity 50: {} heap bytes",
-            nonces.set.heap_bytes()
-        );
     }
 
     #[test]
@@ -857,24 +799,6 @@ mod tests {
             set.insert(inv_key(n));
             assert!(set.slab.capacity() <= 1000);
         }
-    }
-
-    #[test]
-    fn nonce_cache() {
-        let mut nonces = NonceCache::default();
-        for n in 0..50u64 {
-            assert!(nonces.insert(n));
-        }
-        assert!(!nonces.insert(0)); // refreshes 0
-        assert!(nonces.contains(0));
-        assert!(nonces.insert(1000)); // evicts 1, the oldest
-        assert!(!nonces.contains(1));
-        assert!(nonces.contains(2));
-        let mut small = NonceCache::with_capacity(1);
-        small.insert(5);
-        small.insert(6);
-        assert!(!small.contains(5));
-        assert!(small.contains(6));
     }
 
     #[test]
