@@ -77,6 +77,24 @@ impl fmt::Display for Time {
     }
 }
 
+impl core::ops::Add<Duration> for Time {
+    type Output = Time;
+
+    /// Saturating addition.
+    fn add(self, d: Duration) -> Time {
+        self.saturating_add(d)
+    }
+}
+
+impl core::ops::Sub<Time> for Time {
+    type Output = Duration;
+
+    /// Saturating difference (zero if `rhs` is later).
+    fn sub(self, rhs: Time) -> Duration {
+        self.saturating_since(rhs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

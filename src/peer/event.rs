@@ -3,7 +3,9 @@
 
 use alloc::string::String;
 
-use crate::wire::{Command, FrameError, Message, MessageError, ReadError, RejectCode, Version};
+use crate::wire::{
+    Command, FrameError, Message, MessageError, ReadError, Reject, RejectCode, Version,
+};
 
 /// Identifies a message queued with [`PeerState::send`](super::PeerState::send); reported back
 /// in [`Event::Sent`] once [`on_sent`](super::PeerState::on_sent) covered its last byte.
@@ -84,6 +86,9 @@ pub enum DisconnectReason {
         /// The reason sent.
         reason: String,
     },
+    /// The remote answered our handshake with a `reject`.
+    #[error("remote rejected us: {0:?}")]
+    RejectedByRemote(Reject),
     /// The first message was not `version`.
     #[error("a version message must precede all others (got {0})")]
     VersionNotFirst(Command),
@@ -134,9 +139,10 @@ impl DisconnectReason {
             Requested(_) | SendQueueFull(_) => Blame::Local,
             ConnectionClosed => Blame::Transport,
             HandshakeTimeout | IdleTimeout | Stalled(_) => Blame::Timeout,
-            SelfConnection | ProtocolVersionTooOld { .. } | VersionRejected { .. } => {
-                Blame::Incompatible
-            }
+            SelfConnection
+            | ProtocolVersionTooOld { .. }
+            | VersionRejected { .. }
+            | RejectedByRemote(_) => Blame::Incompatible,
             BloomNotOffered { violation, .. } => {
                 if *violation {
                     Blame::Remote

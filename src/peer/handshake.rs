@@ -52,6 +52,7 @@ pub(crate) fn our_version(
 /// Core and dcrd treat them) is refused.
 pub(crate) fn check_remote(cfg: &Config, v: &Version) -> Result<(), DisconnectReason> {
     if !cfg.allow_self_connections && cfg.nonces.contains(v.nonce) {
+        cfg.nonces.mark_detected(v.nonce);
         return Err(DisconnectReason::SelfConnection);
     }
     if v.protocol_version < 0 || (v.protocol_version as u32) < cfg.min_protocol_version {

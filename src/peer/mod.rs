@@ -248,6 +248,19 @@ impl PeerState {
         }
     }
 
+    /// The transport closed (EOF or an I/O error). The reason is
+    /// [`DisconnectReason::SelfConnection`] for an outbound peer whose `version` one of our own
+    /// inbound peers received, [`DisconnectReason::ConnectionClosed`] otherwise.
+    pub fn handle_closed(&mut self) {
+        let reason = if !self.inbound && self.cfg.nonces.was_detected(self.local_nonce) {
+            DisconnectReason::SelfConnection
+        } else {
+            DisconnectReason::ConnectionClosed
+        };
+        self.close(reason);
+        self.outbox = Outbox::default();
+    }
+
     /// The driver wrote `n` more bytes of what `poll_transmit` returned.
     pub fn on_sent(&mut self, n: usize, now: Time) {
         if n == 0 {
@@ -692,6 +705,9 @@ impl PeerState {
     }
 
     fn on_first_message(&mut self, now: Time, msg: Message) {
+        if let Message::Reject(r) = msg {
+            return self.close(DisconnectReason::RejectedByRemote(r));
+        }
         let Message::Version(v) = msg else {
             let command = msg.command();
             self.farewell_reject(
@@ -762,6 +778,7 @@ impl PeerState {
             Message::SendAddrV2 => self.wants_addrv2 = true,
             Message::WtxidRelay => self.wtxid_relay = true,
             Message::SendTxRcncl(_) | Message::Unknown { .. } => {}
+            Message::Reject(r) => self.close(DisconnectReason::RejectedByRemote(r)),
             other => {
                 let command = other.command();
                 self.close(DisconnectReason::UnexpectedHandshakeMessage(command));
@@ -802,16 +819,10 @@ impl PeerState {
             Message::SendAddrV2 | Message::WtxidRelay | Message::SendTxRcncl(_) => {
                 return self.close(DisconnectReason::LateNegotiation(command));
             }
-            Message::Ping(nonce) => {
-                if self.ping_has_nonce() {
-                    self.queue(&Message::Pong(*nonce), None, Purpose::Normal);
-                }
+            Message::Ping(nonce) if self.ping_has_nonce() => {
+                self.queue(&Message::Pong(*nonce), None, Purpose::Normal);
             }
-            Message::Pong(nonce) => {
-                if self.ping_has_nonce() {
-                    self.keepalive.on_pong(*nonce, now);
-                }
-            }
+            Message::Pong(nonce) if self.ping_has_nonce() => self.keepalive.on_pong(*nonce, now),
             Message::SendHeaders => self.wants_headers = true,
             Message::FeeFilter(fee) => {
                 if !(0..=MAX_MONEY).contains(fee) {

@@ -16,6 +16,8 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 pub struct NonceCache {
     slots: Box<[AtomicU64]>,
     next: AtomicUsize,
+    detected: Box<[AtomicU64]>,
+    next_detected: AtomicUsize,
 }
 
 impl NonceCache {
@@ -29,11 +31,35 @@ impl NonceCache {
 
     /// An empty cache remembering the last `capacity` nonces (at least one).
     pub fn with_capacity(capacity: usize) -> NonceCache {
-        let slots: Vec<AtomicU64> = (0..capacity.max(1)).map(|_| AtomicU64::new(0)).collect();
+        let ring = || -> Box<[AtomicU64]> {
+            let v: Vec<AtomicU64> = (0..capacity.max(1)).map(|_| AtomicU64::new(0)).collect();
+            v.into_boxed_slice()
+        };
         NonceCache {
-            slots: slots.into_boxed_slice(),
+            slots: ring(),
             next: AtomicUsize::new(0),
+            detected: ring(),
+            next_detected: AtomicUsize::new(0),
         }
+    }
+
+    /// Records that an inbound peer received `nonce` back: the outbound peer that sent it is
+    /// talking to ourselves, and reports so when its connection closes.
+    pub fn mark_detected(&self, nonce: u64) {
+        if nonce == 0 {
+            return;
+        }
+        let i = self.next_detected.fetch_add(1, Ordering::Relaxed) % self.detected.len();
+        self.detected[i].store(nonce, Ordering::Release);
+    }
+
+    /// Whether an inbound peer of ours received `nonce` (see [`mark_detected`](Self::mark_detected)).
+    pub fn was_detected(&self, nonce: u64) -> bool {
+        nonce != 0
+            && self
+                .detected
+                .iter()
+                .any(|s| s.load(Ordering::Acquire) == nonce)
     }
 
     /// Records a nonce we sent. Zero is never recorded (it marks an empty slot; peers never
