@@ -65,6 +65,8 @@ pub struct Config {
     pub trickle: TricklePolicy,
     /// Known-inventory cache size per peer.
     pub max_known_inventory: usize,
+    /// Known-inventory entries expire this long after insertion (dcrd: 15 minutes).
+    pub known_inventory_ttl: Option<Duration>,
     /// The whole handshake must finish within this.
     pub handshake_timeout: Duration,
     /// Disconnect when nothing was received for this long.
@@ -111,6 +113,7 @@ impl Config {
                 TricklePolicy::Fixed(Duration::from_secs(10))
             },
             max_known_inventory: 1000,
+            known_inventory_ttl: decred.then_some(Duration::from_secs(15 * 60)),
             handshake_timeout: Duration::from_secs(30),
             idle_timeout: if decred {
                 Duration::from_secs(120)

@@ -14,9 +14,11 @@
 mod config;
 mod event;
 mod handshake;
+mod inventory;
 mod keepalive;
 mod nonces;
 mod outbox;
+mod push;
 mod rng;
 mod stall;
 mod stats;
@@ -32,12 +34,16 @@ use rand_core::RngCore;
 pub use config::{BASE_USER_AGENT, Config, ConfigError, TricklePolicy};
 pub use event::{Blame, DisconnectReason, Event, SendId};
 pub use handshake::Phase;
+pub use inventory::MAX_INV_TRICKLE_SIZE;
 pub use nonces::NonceCache;
+pub use push::PushError;
 pub use rng::PeerRng;
 pub use stats::{CommandStats, Stats};
 
+use inventory::Inventory;
 use keepalive::KeepAlive;
 use outbox::{Outbox, Purpose};
+use push::LastRequest;
 use stall::StallTracker;
 use stats::Traffic;
 
@@ -61,6 +67,8 @@ pub struct PeerState {
     phase: Phase,
     rng: PeerRng,
     created_at: Time,
+    /// The latest time any input reported (commands without a `now` use it).
+    clock: Time,
     local_nonce: u64,
 
     decoder: FrameDecoder,
@@ -82,6 +90,9 @@ pub struct PeerState {
     last_block: i32,
     last_announced_block: Option<Hash256>,
     time_offset: i64,
+    last_getblocks: LastRequest,
+    last_getheaders: LastRequest,
+    inventory: Inventory,
 
     handshake_deadline: Option<Time>,
     keepalive: KeepAlive,
@@ -139,6 +150,7 @@ impl PeerState {
             phase: Phase::AwaitVersion,
             rng,
             created_at: now,
+            clock: now,
             local_nonce,
             decoder,
             ctx,
@@ -158,6 +170,9 @@ impl PeerState {
             last_block: 0,
             last_announced_block: None,
             time_offset: 0,
+            last_getblocks: LastRequest::default(),
+            last_getheaders: LastRequest::default(),
+            inventory: Inventory::new(cfg.max_known_inventory, cfg.known_inventory_ttl),
             handshake_deadline: Some(now.saturating_add(cfg.handshake_timeout)),
             keepalive: KeepAlive::default(),
             stall: StallTracker::default(),
@@ -179,6 +194,7 @@ impl PeerState {
         if self.phase == Phase::Disconnected {
             return;
         }
+        self.clock = now;
         self.bytes_recv += data.len() as u64;
         if self.phase == Phase::AwaitApproval {
             self.pause_input(data);
@@ -223,6 +239,7 @@ impl PeerState {
         if self.phase == Phase::Disconnected {
             return;
         }
+        self.clock = now;
         if self.phase != Phase::Active {
             if self.handshake_deadline.is_some_and(|d| now >= d) {
                 self.close(DisconnectReason::HandshakeTimeout);
@@ -246,6 +263,7 @@ impl PeerState {
             let nonce = self.rng.nonzero_u64();
             self.queue(&Message::Ping(nonce), None, Purpose::Ping(nonce));
         }
+        self.run_trickle();
     }
 
     /// The transport closed (EOF or an I/O error). The reason is
@@ -266,6 +284,7 @@ impl PeerState {
         if n == 0 {
             return;
         }
+        self.clock = now;
         self.bytes_sent += n as u64;
         self.last_send = Some(now);
         for w in self.outbox.confirm(n) {
@@ -319,6 +338,7 @@ impl PeerState {
         if self.phase != Phase::AwaitApproval {
             return;
         }
+        self.clock = now;
         self.finish_version(now);
         let pending = core::mem::take(&mut self.paused_input);
         if !pending.is_empty() {
@@ -402,6 +422,7 @@ impl PeerState {
                     self.keepalive.idle_deadline,
                     self.keepalive.next_ping,
                     stall,
+                    self.inventory.deadline(),
                 ]
                 .into_iter()
                 .flatten()
@@ -792,6 +813,8 @@ impl PeerState {
         self.keepalive
             .start(now, self.cfg.ping_interval, self.cfg.idle_timeout);
         self.stall.start(now);
+        let (policy, inbound) = (self.cfg.trickle, self.inbound);
+        self.inventory.start(now, &policy, inbound, &mut self.rng);
         self.last_recv = Some(now);
         if let Some(v) = &self.remote {
             self.events.push_back(Event::Ready(v.clone()));
@@ -824,6 +847,7 @@ impl PeerState {
             }
             Message::Pong(nonce) if self.ping_has_nonce() => self.keepalive.on_pong(*nonce, now),
             Message::SendHeaders => self.wants_headers = true,
+            Message::Inv(_) => self.learn_inventory(&msg),
             Message::FeeFilter(fee) => {
                 if !(0..=MAX_MONEY).contains(fee) {
                     return self.close(DisconnectReason::InvalidFeeFilter(*fee));
