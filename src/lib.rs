@@ -13,6 +13,7 @@ extern crate std;
 pub mod blake256;
 pub mod lru;
 pub mod network;
+pub mod node;
 pub mod peer;
 pub mod time;
 pub mod wire;

@@ -74,6 +74,28 @@ impl PeerRng {
     }
 }
 
+impl RngCore for PeerRng {
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        PeerRng::next_u64(self)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let v = PeerRng::next_u64(self).to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
 /// Natural logarithm for `x > 0` without `std`: split off the binary exponent, then the
 /// atanh series on the mantissa (converges fast for m in [1, 2)). Accurate to ~1e-15.
 pub(crate) fn ln(x: f64) -> f64 {
