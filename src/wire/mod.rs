@@ -28,7 +28,7 @@ pub use msg::bloom::{BloomFlags, FilterLoad, MerkleBlock};
 pub use msg::cfilter::{CFCheckpt, CFHeaders, CFilter, GetCFCheckpt, GetCFilters};
 pub use msg::compact::{BlockTxn, CmpctBlock, GetBlockTxn, PrefilledTx, SendCmpct, SendTxRcncl};
 pub use msg::reject::{Reject, RejectCode};
-pub use msg::tx::Tx;
+pub use msg::tx::{Tx, TxIn, TxOut};
 pub use msg::version::{Version, append_user_agent};
 pub use types::{
     AddrV2, AddrV2Address, BlockHeader, Hash256, InvType, InvVect, NetAddress, ServiceFlags,

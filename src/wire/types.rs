@@ -129,22 +129,17 @@ impl InvVect {
         InvVect { inv_type, hash }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<InvVect, DecodeError> {
-        let b: [u8; 36] = r.read_array()?;
-        Ok(Self::from_bytes(&b))
+    /// Decodes one inventory vector. The type and the hash are read as two fields, so input
+    /// that ends between them is reported as a clean end (`Truncated { available: 0, .. }`).
+    pub fn decode(r: &mut Reader<'_>) -> Result<InvVect, DecodeError> {
+        Ok(InvVect {
+            inv_type: InvType(r.read_u32()?),
+            hash: r.read_hash()?,
+        })
     }
 
-    #[inline]
-    pub(crate) fn from_bytes(b: &[u8; 36]) -> InvVect {
-        let mut hash = [0u8; 32];
-        hash.copy_from_slice(&b[4..]);
-        InvVect {
-            inv_type: InvType(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-            hash: Hash256(hash),
-        }
-    }
-
-    pub(crate) fn encode(&self, out: &mut BytesMut) {
+    /// Encodes the inventory vector (36 bytes).
+    pub fn encode(&self, out: &mut BytesMut) {
         out.put_u32_le(self.inv_type.0);
         out.put_slice(&self.hash.0);
     }
@@ -263,7 +258,9 @@ impl NetAddress {
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>, with_time: bool) -> Result<NetAddress, DecodeError> {
+    /// Decodes one address; `with_time` says whether the 4-byte timestamp precedes it (the
+    /// `addr` message form at protocol versions from 31402; `version` never carries it).
+    pub fn decode(r: &mut Reader<'_>, with_time: bool) -> Result<NetAddress, DecodeError> {
         let time = if with_time { r.read_u32()? } else { 0 };
         let services = ServiceFlags(r.read_u64()?);
         let ip = Ipv6Addr::from(r.read_array::<16>()?);
@@ -276,7 +273,8 @@ impl NetAddress {
         })
     }
 
-    pub(crate) fn encode(&self, out: &mut BytesMut, with_time: bool) {
+    /// Encodes the address, with the leading timestamp if `with_time`.
+    pub fn encode(&self, out: &mut BytesMut, with_time: bool) {
         if with_time {
             out.put_u32_le(self.time);
         }
@@ -483,11 +481,21 @@ impl BlockHeader {
         Hash256(sha256d(&self.to_bytes()))
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<BlockHeader, DecodeError> {
-        Ok(Self::from_bytes(&r.read_array()?))
+    /// Decodes a header field by field, so input that ends between two fields is reported
+    /// as a clean end (`Truncated { available: 0, .. }`), as btcd does.
+    pub fn decode(r: &mut Reader<'_>) -> Result<BlockHeader, DecodeError> {
+        Ok(BlockHeader {
+            version: r.read_i32()?,
+            prev_block: r.read_hash()?,
+            merkle_root: r.read_hash()?,
+            time: r.read_u32()?,
+            bits: r.read_u32()?,
+            nonce: r.read_u32()?,
+        })
     }
 
-    pub(crate) fn encode(&self, out: &mut BytesMut) {
+    /// Encodes the 80 header bytes.
+    pub fn encode(&self, out: &mut BytesMut) {
         out.put_slice(&self.to_bytes());
     }
 }

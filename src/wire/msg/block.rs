@@ -40,7 +40,8 @@ impl Block {
     /// Validates `raw` as exactly one block (transactions read in `encoding`) and wraps it.
     pub fn from_bytes(raw: Bytes, encoding: Encoding) -> Result<Block, DecodeError> {
         let mut r = Reader::new(&raw);
-        r.skip(BlockHeader::SIZE)?;
+        // Field by field, so a cut between header fields is a clean end of input.
+        BlockHeader::decode(&mut r)?;
         let count = r.read_count(MAX_BLOCK_TXS, Field::Transactions)?;
         let mut any_witness = false;
         for _ in 0..count {

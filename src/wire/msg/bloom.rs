@@ -48,6 +48,10 @@ impl FilterLoad {
         let filter = r.read_var_slice(MAX_FILTER_LOAD_FILTER_SIZE as u64, Field::BloomFilter)?;
         let filter = payload.slice_ref(filter);
         let hash_funcs = r.read_u32()?;
+        let tweak = r.read_u32()?;
+        let flags = BloomFlags(r.read_u8()?);
+        // Checked after the whole message is read, as btcd does: a truncated message is
+        // reported as truncated whatever its hash-function count.
         if hash_funcs > MAX_FILTER_LOAD_HASH_FUNCS {
             return Err(DecodeError::TooMany {
                 field: Field::HashFuncs,
@@ -58,8 +62,8 @@ impl FilterLoad {
         Ok(FilterLoad {
             filter,
             hash_funcs,
-            tweak: r.read_u32()?,
-            flags: BloomFlags(r.read_u8()?),
+            tweak,
+            flags,
         })
     }
 

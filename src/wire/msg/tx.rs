@@ -1,5 +1,6 @@
 //! Bitcoin transactions as zero-copy views: validated once, parsed lazily.
 
+use alloc::vec::Vec;
 use bytes::{BufMut, Bytes, BytesMut};
 use sha2::{Digest, Sha256};
 
@@ -47,7 +48,10 @@ pub(crate) fn scan_tx(r: &mut Reader<'_>, encoding: Encoding) -> Result<TxLayout
     }
     let mut script_bytes: u64 = 0;
     for _ in 0..inputs {
-        r.skip(36)?; // previous outpoint
+        // Previous outpoint: hash, then index (two fields, so a cut between them is a clean
+        // end of input, as in btcd).
+        r.skip(32)?;
+        r.skip(4)?;
         script_bytes += read_script(r, Field::Script)?;
         r.skip(4)?; // sequence
     }
@@ -246,6 +250,86 @@ impl Tx {
             }
         }
     }
+
+    /// The inputs, parsed lazily from the bytes.
+    pub fn inputs(&self) -> impl Iterator<Item = TxIn<'_>> + '_ {
+        let mut r = Reader::new(&self.raw);
+        let marker = if self.witness_start.is_some() { 6 } else { 4 };
+        let n = match r.skip(marker).and_then(|_| r.read_compact_size()) {
+            Ok(_) => self.inputs,
+            Err(_) => 0,
+        };
+        // The structure was validated on construction, so the reads below cannot fail.
+        (0..n).map_while(move |_| {
+            Some(TxIn {
+                prev_txid: r.read_hash().ok()?,
+                prev_index: r.read_u32().ok()?,
+                script_sig: r.read_var_slice(MAX_SCRIPT_LEN, Field::Script).ok()?,
+                sequence: r.read_u32().ok()?,
+            })
+        })
+    }
+
+    /// The outputs, parsed lazily from the bytes.
+    pub fn outputs(&self) -> impl Iterator<Item = TxOut<'_>> + '_ {
+        let mut r = Reader::new(&self.raw);
+        let marker = if self.witness_start.is_some() { 6 } else { 4 };
+        let mut ok = r.skip(marker).and_then(|_| r.read_compact_size()).is_ok();
+        for _ in 0..self.inputs {
+            ok = ok
+                && r.skip(36).is_ok()
+                && r.read_var_slice(MAX_SCRIPT_LEN, Field::Script).is_ok()
+                && r.skip(4).is_ok();
+        }
+        ok = ok && r.read_compact_size().is_ok();
+        let n = if ok { self.outputs } else { 0 };
+        (0..n).map_while(move |_| {
+            Some(TxOut {
+                value: r.read_i64().ok()?,
+                script_pubkey: r.read_var_slice(MAX_SCRIPT_LEN, Field::Script).ok()?,
+            })
+        })
+    }
+
+    /// The witness stack of each input, in input order (empty if the transaction has no
+    /// witness data).
+    pub fn witnesses(&self) -> impl Iterator<Item = Vec<&[u8]>> + '_ {
+        let (start, n) = match self.witness_start {
+            Some(w) => (w as usize, self.inputs),
+            None => (self.raw.len(), 0),
+        };
+        let mut r = Reader::new(&self.raw[start..]);
+        (0..n).map_while(move |_| {
+            let items = r.read_count(MAX_WITNESS_ITEMS, Field::WitnessItems).ok()?;
+            let mut stack = Vec::with_capacity(r.capacity_for(items, 1));
+            for _ in 0..items {
+                stack.push(r.read_var_slice(MAX_SCRIPT_LEN, Field::WitnessItem).ok()?);
+            }
+            Some(stack)
+        })
+    }
+}
+
+/// One input of a [`Tx`], borrowed from the transaction's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxIn<'a> {
+    /// Txid of the transaction whose output is spent.
+    pub prev_txid: Hash256,
+    /// Index of the spent output.
+    pub prev_index: u32,
+    /// The signature script.
+    pub script_sig: &'a [u8],
+    /// The sequence number.
+    pub sequence: u32,
+}
+
+/// One output of a [`Tx`], borrowed from the transaction's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxOut<'a> {
+    /// Value in satoshis.
+    pub value: i64,
+    /// The public-key script.
+    pub script_pubkey: &'a [u8],
 }
 
 /// Builds the bytes of a simple transaction (for tests, examples and simulations): one input
