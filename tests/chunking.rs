@@ -10,7 +10,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::Path;
 
 use bitpeer::Network;
-use bitpeer::wire::{Context, Frame, FrameDecoder, Message, MessageDecoder};
+use bitpeer::wire::{
+    Command, Context, Frame, FrameDecoder, Message, MessageDecoder, UnknownCommands, encode_frame,
+};
+use bytes::BytesMut;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -315,4 +318,74 @@ fn every_corpus_stream_is_chunked() {
             "txs_witness.stream",
         ]
     );
+}
+
+/// The first frames of `mixed.stream` interleaved with frames of unknown commands (empty, small
+/// and larger than a chunk), chunked: with [`UnknownCommands::Skip`] exactly the known frames
+/// come out and the unknown payloads are passed over; with [`UnknownCommands::Deliver`] every
+/// frame comes out and the unknown ones decode to [`Message::Unknown`] with their payload.
+#[test]
+fn chunked_unknown_commands() {
+    const UNKNOWN: [&str; 3] = ["xyzzy", "sendtxrcnc2", "getutxos"];
+    let data = read_corpus("mixed.stream");
+    let known = decode_whole("mixed.stream", &data);
+    let known = &known[..300];
+    let mut rng = ChaCha8Rng::seed_from_u64(0xb17_9ee2_0bad);
+    let mut stream = BytesMut::new();
+    let mut unknown = Vec::new();
+    for (i, frame) in known.iter().enumerate() {
+        encode_frame(NET, frame.command, &frame.payload, &mut stream).unwrap();
+        if i % 3 == 0 {
+            let len = [0, 1, 23, 24, 25, 700, 70_000][rng.gen_range(0..7)];
+            let payload: Vec<u8> = (0..len).map(|_| rng.r#gen()).collect();
+            let command = Command::new(UNKNOWN[unknown.len() % UNKNOWN.len()]).unwrap();
+            encode_frame(NET, command, &payload, &mut stream).unwrap();
+            unknown.push((command, payload));
+        }
+    }
+    for (run, policy) in [UnknownCommands::Skip, UnknownCommands::Deliver]
+        .into_iter()
+        .enumerate()
+    {
+        let seed = 0xb17_9ee2_0c00 + run as u64;
+        with_seed("mixed.stream + unknown", Sizes::LogUniform, seed, || {
+            let label = format!("unknown commands, {policy:?}, seed {seed}");
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut dec = FrameDecoder::new(NET);
+            dec.set_unknown_commands(policy);
+            let mut frames = Vec::new();
+            let mut pos = 0;
+            while pos < stream.len() {
+                let n = Sizes::LogUniform.next(&mut rng).min(stream.len() - pos);
+                let mut chunk = &stream[pos..pos + n];
+                while let Some(frame) = dec
+                    .decode(&mut chunk)
+                    .unwrap_or_else(|e| panic!("{label}: {e}"))
+                {
+                    frames.push(frame);
+                }
+                assert!(chunk.is_empty(), "{label}: bytes left unread");
+                pos += n;
+            }
+            assert_eq!(dec.buffered(), 0, "{label}: partial frame left over");
+            let (got_known, got_unknown): (Vec<Frame>, Vec<Frame>) = frames
+                .into_iter()
+                .partition(|f| !UNKNOWN.contains(&f.command.as_str()));
+            assert_same_frames(&label, &got_known, known);
+            match policy {
+                UnknownCommands::Skip => assert!(got_unknown.is_empty(), "{label}"),
+                _ => {
+                    assert_eq!(got_unknown.len(), unknown.len(), "{label}");
+                    for (f, (command, payload)) in got_unknown.iter().zip(&unknown) {
+                        assert_eq!(f.command, *command, "{label}");
+                        let msg = Message::decode(f.command, f.payload.clone(), &CTX).unwrap();
+                        let Message::Unknown { payload: p, .. } = msg else {
+                            panic!("{label}: {} is not unknown", f.command);
+                        };
+                        assert!(p[..] == payload[..], "{label}: unknown payload");
+                    }
+                }
+            }
+        });
+    }
 }
