@@ -1834,3 +1834,56 @@ fn version_without_relay_byte() {
         "5.6.7.8".parse::<std::net::IpAddr>().unwrap()
     );
 }
+
+/// BIP152 transaction indexes are 16 bits: Bitcoin Core rejects a `cmpctblock` with more than
+/// `u16::MAX` short ids and prefilled transactions together ("indexes overflowed 16 bits"), and
+/// so does rust-bitcoin's newer `encoding` decoder, but not the consensus decoder behind
+/// `RawNetworkMessage` in 0.32. We follow Core (we used to accept up to 100 000), on decode and
+/// encode.
+#[test]
+fn cmpctblock_entry_limit() {
+    let header = BHeader {
+        version: BBlockVersion::from_consensus(4),
+        prev_blockhash: BlockHash::all_zeros(),
+        merkle_root: TxMerkleNode::all_zeros(),
+        time: 1,
+        bits: CompactTarget::from_consensus(0x1d00_ffff),
+        nonce: 2,
+    };
+    let cmpct = |n: usize| {
+        NetworkMessage::CmpctBlock(BCmpctBlock {
+            compact_block: HeaderAndShortIds {
+                header,
+                nonce: 3,
+                short_ids: (0..n as u64)
+                    .map(|i| {
+                        let b = i.to_le_bytes();
+                        ShortId::from([b[0], b[1], b[2], b[3], b[4], b[5]])
+                    })
+                    .collect(),
+                prefilled_txs: Vec::new(),
+            },
+        })
+    };
+    let at_limit = cmpct(u16::MAX as usize);
+    let wire = theirs_frame(at_limit.clone());
+    let raw: RawNetworkMessage = deserialize(&wire).expect("rust-bitcoin accepts 65535");
+    let ours = ours_decode(&wire).expect("we accept 65535");
+    assert_same(&ours, raw.payload(), "65535 short ids");
+    assert_eq!(ours_frame(&ours), wire);
+
+    let over = theirs_frame(cmpct(u16::MAX as usize + 1));
+    assert!(deserialize::<RawNetworkMessage>(&over).is_ok());
+    assert!(matches!(
+        ours_decode(&over),
+        Err(DecodeError::TooMany { count: 65_536, .. })
+    ));
+    let Message::CmpctBlock(mut c) = ours else {
+        unreachable!()
+    };
+    c.short_ids.push([0xff; 6]);
+    let mut out = BytesMut::new();
+    let too_many = encode_message(NET, &Message::CmpctBlock(c), &CTX, &mut out);
+    assert!(too_many.is_err());
+    assert!(out.is_empty());
+}

@@ -759,16 +759,16 @@ fn counts_over_limits() {
             too_long(Field::UserAgent, 257, 256),
         ),
         (
-            "cmpctblock short ids > 100000",
+            "cmpctblock short ids > 65535",
             Command::CMPCTBLOCK,
-            [&hdr[..], &[0; 8], &compact_size(100_001)].concat(),
-            too_many(Field::ShortIds, 100_001, 100_000),
+            [&hdr[..], &[0; 8], &compact_size(65_536)].concat(),
+            too_many(Field::ShortIds, 65_536, 65_535),
         ),
         (
-            "getblocktxn indexes > 100000",
+            "getblocktxn indexes > 65535",
             Command::GETBLOCKTXN,
-            [&[0u8; 32][..], &compact_size(100_001)].concat(),
-            too_many(Field::TxIndexes, 100_001, 100_000),
+            [&[0u8; 32][..], &compact_size(65_536)].concat(),
+            too_many(Field::TxIndexes, 65_536, 65_535),
         ),
     ];
     for (what, command, payload, expected) in cases {

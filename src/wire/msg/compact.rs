@@ -10,9 +10,10 @@ use crate::wire::encode::{Reader, check_count, put_compact_size};
 use crate::wire::error::{DecodeError, EncodeError, Field};
 use crate::wire::{BlockHeader, Encoding, Hash256};
 
-/// Most short ids plus prefilled transactions, and most requested indexes (block weight limit
-/// divided by the smallest transaction weight, as Bitcoin Core bounds them).
-pub const MAX_COMPACT_ENTRIES: usize = 100_000;
+/// Most short ids plus prefilled transactions, and most requested indexes: transaction indexes
+/// are 16 bits, and Bitcoin Core (like rust-bitcoin) rejects a `cmpctblock` whose short ids and
+/// prefilled transactions together exceed `u16::MAX` ("indexes overflowed 16 bits").
+pub const MAX_COMPACT_ENTRIES: usize = u16::MAX as usize;
 
 /// `sendcmpct`: whether to announce new blocks with `cmpctblock`, and the version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
