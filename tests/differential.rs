@@ -1887,3 +1887,33 @@ fn cmpctblock_entry_limit() {
     assert!(too_many.is_err());
     assert!(out.is_empty());
 }
+
+/// A user agent that is not UTF-8: btcd and Core read the raw bytes (Core sanitizes them for
+/// display only), rust-bitcoin rejects the message. We accept it and store the string with
+/// invalid sequences replaced (our `Version::user_agent` is a `String`), so such a version
+/// re-encodes to different bytes; everything else in it is read exactly.
+#[test]
+fn version_user_agent_not_utf8() {
+    let theirs = VersionMessage {
+        version: 70_016,
+        services: BServices::NETWORK,
+        timestamp: 1_700_000_000,
+        receiver: BAddress::new(&"1.2.3.4:8333".parse().unwrap(), BServices::NONE),
+        sender: BAddress::new(&"0.0.0.0:0".parse().unwrap(), BServices::NONE),
+        nonce: 42,
+        user_agent: "/ab:1/".into(),
+        start_height: 800_000,
+        relay: true,
+    };
+    let mut payload = serialize(&theirs);
+    let ua = payload.windows(6).position(|w| w == b"/ab:1/").unwrap();
+    payload[ua + 1] = 0xff;
+    let mut wire = BytesMut::new();
+    bitpeer::wire::encode_frame(NET, bitpeer::wire::Command::VERSION, &payload, &mut wire).unwrap();
+    assert!(deserialize::<RawNetworkMessage>(&wire).is_err());
+    let Ok(Message::Version(v)) = ours_decode(&wire) else {
+        panic!("version with a non-UTF-8 user agent must decode");
+    };
+    assert_eq!(v.user_agent, "/\u{fffd}b:1/");
+    assert_eq!((v.nonce, v.start_height, v.relay), (42, 800_000, true));
+}
