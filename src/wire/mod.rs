@@ -3,6 +3,8 @@
 //! Data flows one way: bytes → [`FrameDecoder`] → [`Frame`] → [`Message::decode`] → [`Message`].
 //! Encoding goes the other way through [`encode_message`] into a caller's `BytesMut`.
 
+#[cfg(feature = "arbitrary")]
+mod arbitrary;
 mod command;
 pub mod encode;
 mod error;
