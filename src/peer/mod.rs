@@ -405,7 +405,12 @@ impl PeerState {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if self.events.is_empty() && self.events.capacity() > 0 {
+            // An idle peer should not keep a burst's worth of event slots.
+            self.events = VecDeque::new();
+        }
+        event
     }
 
     /// When `handle_timeout` should next be called.
@@ -863,6 +868,11 @@ impl PeerState {
                 }
             }
             _ => {}
+        }
+        // Answering a ping can overflow the send queue and disconnect: Disconnected stays the
+        // last event.
+        if self.phase == Phase::Disconnected {
+            return;
         }
         self.events.push_back(Event::Message(msg));
     }
