@@ -153,7 +153,10 @@ impl Node {
 
     /// The earliest deadline of any peer.
     pub fn poll_timeout(&self) -> Option<Time> {
-        self.peers.values().filter_map(|s| s.peer.poll_timeout()).min()
+        self.peers
+            .values()
+            .filter_map(|s| s.peer.poll_timeout())
+            .min()
     }
 
     /// A peer.
@@ -179,7 +182,12 @@ impl Node {
     /// Adds addresses to the node's gossip store (deduplicated, bounded).
     pub fn add_addresses(&mut self, addrs: impl IntoIterator<Item = NetAddress>) {
         for a in addrs {
-            if a.port == 0 || self.addresses.iter().any(|k| k.ip == a.ip && k.port == a.port) {
+            if a.port == 0
+                || self
+                    .addresses
+                    .iter()
+                    .any(|k| k.ip == a.ip && k.port == a.port)
+            {
                 continue;
             }
             if self.addresses.len() == MAX_KNOWN_ADDRESSES {

@@ -86,6 +86,10 @@ impl Outbox {
     /// Hands the next frame to the driver.
     pub(crate) fn pop(&mut self) -> Option<Bytes> {
         let q = self.queue.pop_front()?;
+        if self.queue.is_empty() {
+            // Idle peers should not keep a burst's worth of slots.
+            self.queue = VecDeque::new();
+        }
         self.queued_bytes -= q.frame.len();
         self.handed_out += q.frame.len() as u64;
         self.in_flight.push_back(InFlight {
@@ -110,6 +114,9 @@ impl Outbox {
             }
             done.push(f.written);
             self.in_flight.pop_front();
+        }
+        if self.in_flight.is_empty() {
+            self.in_flight = VecDeque::new();
         }
         done
     }

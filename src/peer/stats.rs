@@ -34,6 +34,8 @@ impl Traffic {
         let i = match self.commands.iter().position(|c| c.command == command) {
             Some(i) => i,
             None => {
+                // Exact growth: a peer sees a dozen distinct commands, not a power of two.
+                self.commands.reserve_exact(1);
                 self.commands.push(CommandStats {
                     command,
                     msgs_sent: 0,
