@@ -2,11 +2,10 @@
 
 use alloc::vec::Vec;
 use bytes::{BufMut, Bytes, BytesMut};
-use sha2::{Digest, Sha256};
 
 use crate::wire::encode::{Reader, put_compact_size};
 use crate::wire::error::{DecodeError, Field};
-use crate::wire::hash::{finish_sha256d, sha256d};
+use crate::wire::hash::{sha256d, sha256d_parts};
 use crate::wire::{Encoding, Hash256};
 
 /// Most inputs a transaction can have (32 MiB / 41-byte minimum input + 1).
@@ -216,13 +215,7 @@ impl Tx {
     pub fn txid(&self) -> Hash256 {
         match self.witness_start {
             None => Hash256(sha256d(&self.raw)),
-            Some(_) => {
-                let mut h = Sha256::new();
-                for p in self.base_parts() {
-                    h.update(p);
-                }
-                Hash256(finish_sha256d(h))
-            }
+            Some(_) => Hash256(sha256d_parts(&self.base_parts())),
         }
     }
 
