@@ -6,11 +6,10 @@
 //! start, and a 1-byte-at-a-time stream decodes exactly like a whole one.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use sha2::{Digest, Sha256};
 
 use super::Command;
 use super::error::{EncodeError, FrameError, MessageError, ReadError};
-use super::hash::finish_sha256d;
+use super::hash::Sha256d;
 use super::message::{Context, Message, max_payload_len, min_version};
 use crate::blake256::Blake256;
 use crate::network::{Chain, Network};
@@ -57,14 +56,14 @@ pub enum UnknownCommands {
 
 #[derive(Clone)]
 enum Hasher {
-    Sha256d(Sha256),
+    Sha256d(Sha256d),
     Blake256(Blake256),
 }
 
 impl Hasher {
     fn new(chain: Chain) -> Hasher {
         match chain {
-            Chain::Bitcoin => Hasher::Sha256d(Sha256::new()),
+            Chain::Bitcoin => Hasher::Sha256d(Sha256d::new()),
             Chain::Decred => Hasher::Blake256(Blake256::new()),
         }
     }
@@ -79,7 +78,7 @@ impl Hasher {
 
     fn checksum(self) -> [u8; 4] {
         let full = match self {
-            Hasher::Sha256d(h) => finish_sha256d(h),
+            Hasher::Sha256d(h) => h.finish(),
             Hasher::Blake256(h) => h.finalize(),
         };
         [full[0], full[1], full[2], full[3]]
@@ -170,18 +169,26 @@ impl FrameDecoder {
         loop {
             match &mut self.state {
                 State::Header { buf, have } => {
-                    let take = (HEADER_SIZE - *have).min(input.len());
-                    buf[*have..*have + take].copy_from_slice(&input[..take]);
-                    *have += take;
-                    *input = &input[take..];
-                    if *have < HEADER_SIZE {
-                        return Ok(None);
-                    }
-                    let raw = *buf;
-                    *have = 0;
-                    self.start_payload(&raw, input.len())?;
-                    // An empty payload completes immediately.
-                    if let Some(frame) = self.try_complete()? {
+                    let header = match (*have, input.split_first_chunk::<HEADER_SIZE>()) {
+                        // The whole header is in the input: parse it in place.
+                        (0, Some((raw, rest))) => {
+                            *input = rest;
+                            parse_header(raw, self.network, self.version)?
+                        }
+                        _ => {
+                            let take = (HEADER_SIZE - *have).min(input.len());
+                            buf[*have..*have + take].copy_from_slice(&input[..take]);
+                            *have += take;
+                            *input = &input[take..];
+                            if *have < HEADER_SIZE {
+                                return Ok(None);
+                            }
+                            *have = 0;
+                            let raw = *buf;
+                            parse_header(&raw, self.network, self.version)?
+                        }
+                    };
+                    if let Some(frame) = self.start_payload(header, input)? {
                         return Ok(Some(frame));
                     }
                 }
@@ -191,13 +198,10 @@ impl FrameDecoder {
                     if take == 0 {
                         return Ok(None);
                     }
-                    hasher.update(&input[..take]);
-                    self.recv.extend_from_slice(&input[..take]);
-                    *input = &input[take..];
-                    match self.try_complete()? {
-                        Some(frame) => return Ok(Some(frame)),
-                        None => return Ok(None),
-                    }
+                    let (data, rest) = input.split_at(take);
+                    *input = rest;
+                    absorb(hasher, &mut self.recv, data);
+                    return self.try_complete();
                 }
                 State::Skip { left } => {
                     let take = (*left).min(input.len());
@@ -215,32 +219,53 @@ impl FrameDecoder {
         }
     }
 
-    /// Validates a header (WIRE.md 1.4 order) and prepares for its payload.
+    /// Acts on a validated header (WIRE.md 1.4 order): skips or refuses an unknown command,
+    /// completes the frame at once when its whole payload is in `input`, or else prepares to
+    /// receive the payload piece by piece.
     fn start_payload(
         &mut self,
-        raw: &[u8; HEADER_SIZE],
-        available: usize,
-    ) -> Result<(), FrameError> {
-        let header = parse_header(raw, self.network, self.version)?;
+        header: FrameHeader,
+        input: &mut &[u8],
+    ) -> Result<Option<Frame>, FrameError> {
+        let len = header.length as usize;
         let known = min_version(header.command).is_some();
         if !known && self.unknown == UnknownCommands::Skip {
-            self.state = State::Skip {
-                left: header.length as usize,
-            };
-            return Ok(());
+            self.state = State::Skip { left: len };
+            return Ok(None);
         }
-        if !known && self.network.chain() == Chain::Decred {
+        let chain = self.network.chain();
+        if !known && chain == Chain::Decred {
             return Err(FrameError::UnknownCommand(header.command));
+        }
+        let mut hasher = Hasher::new(chain);
+        if let Some((data, rest)) = input.split_at_checked(len) {
+            // The common case: the whole payload is here. Hash it and copy it out in one pass,
+            // without going through the partial-frame state.
+            *input = rest;
+            self.reserve(len, len);
+            absorb(&mut hasher, &mut self.recv, data);
+            return self.complete(header, hasher).map(Some);
         }
         // Reserve what is likely to arrive soon, not what the header claims: a peer that
         // announces 4 MB and trickles bytes holds only what it actually sent.
-        let len = header.length as usize;
-        self.recv.reserve(len.min(available.max(64 * 1024)));
-        self.state = State::Payload {
-            header,
-            hasher: Hasher::new(self.network.chain()),
-        };
-        Ok(())
+        self.reserve(len, input.len().max(64 * 1024));
+        self.state = State::Payload { header, hasher };
+        Ok(None)
+    }
+
+    /// Makes room for the next payload (`len` bytes, of which about `soon` will arrive soon).
+    /// Small payloads are carved from a shared chunk, so a stream of pings, inv or tx messages
+    /// does not allocate per frame (the chunk is reused in place once its frames are dropped).
+    #[inline]
+    fn reserve(&mut self, len: usize, soon: usize) {
+        if self.recv.capacity() - self.recv.len() >= len {
+            return;
+        }
+        if len <= SMALL_PAYLOAD {
+            self.recv.reserve(RECV_CHUNK);
+        } else {
+            self.recv.reserve(len.min(soon));
+        }
     }
 
     fn try_complete(&mut self) -> Result<Option<Frame>, FrameError> {
@@ -260,7 +285,17 @@ impl FrameDecoder {
         let State::Payload { header, hasher } = state else {
             return Ok(None);
         };
-        let payload = self.recv.split().freeze();
+        self.complete(header, hasher).map(Some)
+    }
+
+    /// Hands out the buffered payload once its checksum is verified.
+    #[inline]
+    fn complete(&mut self, header: FrameHeader, hasher: Hasher) -> Result<Frame, FrameError> {
+        let payload = if header.length == 0 {
+            Bytes::new()
+        } else {
+            self.recv.split().freeze()
+        };
         let actual = hasher.checksum();
         if actual != header.checksum {
             return Err(FrameError::BadChecksum {
@@ -269,10 +304,25 @@ impl FrameDecoder {
                 actual,
             });
         }
-        Ok(Some(Frame {
+        Ok(Frame {
             command: header.command,
             payload,
-        }))
+        })
+    }
+}
+
+/// Payloads up to this size share a receive chunk; larger ones get a buffer of their own.
+const SMALL_PAYLOAD: usize = 512;
+/// Size of a shared receive chunk.
+const RECV_CHUNK: usize = 4096;
+
+/// Hashes `data` and appends it to `recv`, a cache-sized piece at a time so that the copy
+/// reads what the hash has just brought into cache.
+#[inline]
+fn absorb(hasher: &mut Hasher, recv: &mut BytesMut, data: &[u8]) {
+    for piece in data.chunks(16 * 1024) {
+        hasher.update(piece);
+        recv.extend_from_slice(piece);
     }
 }
 
