@@ -35,6 +35,10 @@ impl Command {
     /// Validates the raw header field: printable ASCII, then only NUL padding (Bitcoin Core's
     /// rule, stricter than btcd's UTF-8 check so that no invisible command reaches the peer).
     pub fn from_wire(raw: [u8; 12]) -> Option<Command> {
+        let command = Command(raw);
+        if command.kind().is_some() {
+            return Some(command);
+        }
         let end = raw.iter().position(|&b| b == 0).unwrap_or(12);
         let printable = raw[..end].iter().all(|b| (0x20..=0x7e).contains(b));
         let padded = raw[end..].iter().all(|&b| b == 0);
@@ -129,6 +133,125 @@ impl Command {
     pub const ALERT: Command = Command::known("alert");
 }
 
+/// The built-in commands as a dense enum, so that dispatch on a command is one table lookup
+/// and a jump table instead of a chain of 12-byte comparisons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Version,
+    Verack,
+    SendAddrV2,
+    WtxidRelay,
+    GetAddr,
+    Addr,
+    AddrV2,
+    Inv,
+    GetData,
+    NotFound,
+    GetBlocks,
+    GetHeaders,
+    Headers,
+    Block,
+    Tx,
+    Ping,
+    Pong,
+    Reject,
+    SendHeaders,
+    FeeFilter,
+    MemPool,
+    MerkleBlock,
+    FilterLoad,
+    FilterAdd,
+    FilterClear,
+    GetCFilters,
+    CFilter,
+    GetCFHeaders,
+    CFHeaders,
+    GetCFCheckpt,
+    CFCheckpt,
+    SendCmpct,
+    CmpctBlock,
+    GetBlockTxn,
+    BlockTxn,
+    SendTxRcncl,
+    Alert,
+}
+
+/// Every built-in command with its kind.
+const BUILTIN: [(Command, Kind); 37] = [
+    (Command::VERSION, Kind::Version),
+    (Command::VERACK, Kind::Verack),
+    (Command::SENDADDRV2, Kind::SendAddrV2),
+    (Command::WTXIDRELAY, Kind::WtxidRelay),
+    (Command::GETADDR, Kind::GetAddr),
+    (Command::ADDR, Kind::Addr),
+    (Command::ADDRV2, Kind::AddrV2),
+    (Command::INV, Kind::Inv),
+    (Command::GETDATA, Kind::GetData),
+    (Command::NOTFOUND, Kind::NotFound),
+    (Command::GETBLOCKS, Kind::GetBlocks),
+    (Command::GETHEADERS, Kind::GetHeaders),
+    (Command::HEADERS, Kind::Headers),
+    (Command::BLOCK, Kind::Block),
+    (Command::TX, Kind::Tx),
+    (Command::PING, Kind::Ping),
+    (Command::PONG, Kind::Pong),
+    (Command::REJECT, Kind::Reject),
+    (Command::SENDHEADERS, Kind::SendHeaders),
+    (Command::FEEFILTER, Kind::FeeFilter),
+    (Command::MEMPOOL, Kind::MemPool),
+    (Command::MERKLEBLOCK, Kind::MerkleBlock),
+    (Command::FILTERLOAD, Kind::FilterLoad),
+    (Command::FILTERADD, Kind::FilterAdd),
+    (Command::FILTERCLEAR, Kind::FilterClear),
+    (Command::GETCFILTERS, Kind::GetCFilters),
+    (Command::CFILTER, Kind::CFilter),
+    (Command::GETCFHEADERS, Kind::GetCFHeaders),
+    (Command::CFHEADERS, Kind::CFHeaders),
+    (Command::GETCFCHECKPT, Kind::GetCFCheckpt),
+    (Command::CFCHECKPT, Kind::CFCheckpt),
+    (Command::SENDCMPCT, Kind::SendCmpct),
+    (Command::CMPCTBLOCK, Kind::CmpctBlock),
+    (Command::GETBLOCKTXN, Kind::GetBlockTxn),
+    (Command::BLOCKTXN, Kind::BlockTxn),
+    (Command::SENDTXRCNCL, Kind::SendTxRcncl),
+    (Command::ALERT, Kind::Alert),
+];
+
+/// Multiplier of the perfect hash from a command's 12 bytes to a slot of [`SLOTS`] (found by
+/// search; [`SLOTS`] fails to build if two built-in commands ever share a slot).
+const SLOT_MULTIPLIER: u64 = 0x4a99_1b6c_4458_0325;
+
+#[inline]
+const fn slot(raw: &[u8; 12]) -> usize {
+    let lo = u64::from_le_bytes([
+        raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
+    ]);
+    let hi = u32::from_le_bytes([raw[8], raw[9], raw[10], raw[11]]) as u64;
+    ((lo ^ (hi << 32)).wrapping_mul(SLOT_MULTIPLIER) >> 58) as usize
+}
+
+/// Slot → index into [`BUILTIN`] (`u8::MAX` for an empty slot).
+const SLOTS: [u8; 64] = {
+    let mut table = [u8::MAX; 64];
+    let mut i = 0;
+    while i < BUILTIN.len() {
+        let s = slot(&BUILTIN[i].0.0);
+        assert!(table[s] == u8::MAX, "two built-in commands share a slot");
+        table[s] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+impl Command {
+    /// The built-in command this is, if any.
+    #[inline]
+    pub(crate) fn kind(&self) -> Option<Kind> {
+        let (command, kind) = BUILTIN.get(usize::from(SLOTS[slot(&self.0)]))?;
+        (command == self).then_some(*kind)
+    }
+}
+
 impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -158,5 +281,24 @@ mod tests {
         assert_eq!(Command::from_wire(raw), None, "non-ASCII");
         assert_eq!(Command::new("thirteen_char"), None);
         assert_eq!(Command::VERSION.as_str(), "version");
+    }
+
+    #[test]
+    fn kinds_are_found_for_builtins_only() {
+        for (i, (command, kind)) in BUILTIN.iter().enumerate() {
+            assert_eq!(command.kind(), Some(*kind));
+            assert_eq!(*kind as usize, i);
+        }
+        for name in [
+            "",
+            "a",
+            "versio",
+            "versionx",
+            "tx2",
+            "getblockstxn",
+            "notacommand",
+        ] {
+            assert_eq!(Command::new(name).and_then(|c| c.kind()), None, "{name}");
+        }
     }
 }

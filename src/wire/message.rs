@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::command::Kind;
 use super::encode::{Reader, check_count, put_compact_size};
 use super::error::{DecodeError, EncodeError, Field};
 use super::msg::addr::{decode_addr, decode_addrv2, encode_addr, encode_addrv2};
@@ -225,26 +226,24 @@ impl Message {
     /// [`Message::Unknown`]. The whole payload must be consumed: trailing bytes are an error,
     /// as in current btcd and dcrd (WIRE.md 1.4 step 9).
     pub fn decode(command: Command, payload: Bytes, ctx: &Context) -> Result<Message, DecodeError> {
-        let Some(min) = min_version(command) else {
+        let Some(kind) = command.kind() else {
             return Ok(Message::Unknown { command, payload });
         };
+        let min = kind_min_version(kind);
         if ctx.version < min {
             return Err(DecodeError::InvalidForVersion {
                 command,
                 version: ctx.version,
             });
         }
-        if command == Command::BLOCK {
-            return Block::from_bytes(payload, ctx.encoding).map(Message::Block);
-        }
-        if command == Command::TX {
-            return Tx::from_bytes(payload, ctx.encoding).map(Message::Tx);
-        }
-        if command == Command::ALERT {
-            return Ok(Message::Alert(payload));
+        match kind {
+            Kind::Block => return Block::from_bytes(payload, ctx.encoding).map(Message::Block),
+            Kind::Tx => return Tx::from_bytes(payload, ctx.encoding).map(Message::Tx),
+            Kind::Alert => return Ok(Message::Alert(payload)),
+            _ => {}
         }
         let mut r = Reader::new(&payload);
-        let msg = decode_body(command, &mut r, &payload, ctx)?;
+        let msg = decode_body(command, kind, &mut r, &payload, ctx)?;
         r.finish()?;
         Ok(msg)
     }
@@ -308,52 +307,53 @@ impl Message {
 
 fn decode_body(
     command: Command,
+    kind: Kind,
     r: &mut Reader<'_>,
     payload: &Bytes,
     ctx: &Context,
 ) -> Result<Message, DecodeError> {
     let strict = ctx.chain == Chain::Decred;
-    Ok(match command {
-        Command::VERSION => Message::Version(Version::decode(r, strict)?),
-        Command::VERACK => Message::Verack,
-        Command::SENDADDRV2 => Message::SendAddrV2,
-        Command::WTXIDRELAY => Message::WtxidRelay,
-        Command::GETADDR => Message::GetAddr,
-        Command::ADDR => Message::Addr(decode_addr(r, ctx.version)?),
-        Command::ADDRV2 => Message::AddrV2(decode_addrv2(r)?),
-        Command::INV => Message::Inv(decode_inv(r)?),
-        Command::GETDATA => Message::GetData(decode_inv(r)?),
-        Command::NOTFOUND => Message::NotFound(decode_inv(r)?),
-        Command::GETBLOCKS => Message::GetBlocks(GetBlocks::decode(r)?),
-        Command::GETHEADERS => Message::GetHeaders(GetBlocks::decode(r)?),
-        Command::HEADERS => Message::Headers(decode_headers(r)?),
-        Command::PING => {
+    Ok(match kind {
+        Kind::Version => Message::Version(Version::decode(r, strict)?),
+        Kind::Verack => Message::Verack,
+        Kind::SendAddrV2 => Message::SendAddrV2,
+        Kind::WtxidRelay => Message::WtxidRelay,
+        Kind::GetAddr => Message::GetAddr,
+        Kind::Addr => Message::Addr(decode_addr(r, ctx.version)?),
+        Kind::AddrV2 => Message::AddrV2(decode_addrv2(r)?),
+        Kind::Inv => Message::Inv(decode_inv(r)?),
+        Kind::GetData => Message::GetData(decode_inv(r)?),
+        Kind::NotFound => Message::NotFound(decode_inv(r)?),
+        Kind::GetBlocks => Message::GetBlocks(GetBlocks::decode(r)?),
+        Kind::GetHeaders => Message::GetHeaders(GetBlocks::decode(r)?),
+        Kind::Headers => Message::Headers(decode_headers(r)?),
+        Kind::Ping => {
             if ctx.version > versions::BIP0031 {
                 Message::Ping(r.read_u64()?)
             } else {
                 Message::Ping(0)
             }
         }
-        Command::PONG => Message::Pong(r.read_u64()?),
-        Command::REJECT => Message::Reject(Reject::decode(r, strict)?),
-        Command::SENDHEADERS => Message::SendHeaders,
-        Command::FEEFILTER => Message::FeeFilter(r.read_i64()?),
-        Command::MEMPOOL => Message::MemPool,
-        Command::MERKLEBLOCK => Message::MerkleBlock(MerkleBlock::decode(r)?),
-        Command::FILTERLOAD => Message::FilterLoad(FilterLoad::decode(r, payload)?),
-        Command::FILTERADD => Message::FilterAdd(decode_filter_add(r)?),
-        Command::FILTERCLEAR => Message::FilterClear,
-        Command::GETCFILTERS => Message::GetCFilters(GetCFilters::decode(r)?),
-        Command::CFILTER => Message::CFilter(CFilter::decode(r, payload)?),
-        Command::GETCFHEADERS => Message::GetCFHeaders(GetCFilters::decode(r)?),
-        Command::CFHEADERS => Message::CFHeaders(CFHeaders::decode(r)?),
-        Command::GETCFCHECKPT => Message::GetCFCheckpt(GetCFCheckpt::decode(r)?),
-        Command::CFCHECKPT => Message::CFCheckpt(CFCheckpt::decode(r)?),
-        Command::SENDCMPCT => Message::SendCmpct(SendCmpct::decode(r)?),
-        Command::CMPCTBLOCK => Message::CmpctBlock(CmpctBlock::decode(r, payload, ctx.encoding)?),
-        Command::GETBLOCKTXN => Message::GetBlockTxn(GetBlockTxn::decode(r)?),
-        Command::BLOCKTXN => Message::BlockTxn(BlockTxn::decode(r, payload, ctx.encoding)?),
-        Command::SENDTXRCNCL => Message::SendTxRcncl(SendTxRcncl::decode(r)?),
+        Kind::Pong => Message::Pong(r.read_u64()?),
+        Kind::Reject => Message::Reject(Reject::decode(r, strict)?),
+        Kind::SendHeaders => Message::SendHeaders,
+        Kind::FeeFilter => Message::FeeFilter(r.read_i64()?),
+        Kind::MemPool => Message::MemPool,
+        Kind::MerkleBlock => Message::MerkleBlock(MerkleBlock::decode(r)?),
+        Kind::FilterLoad => Message::FilterLoad(FilterLoad::decode(r, payload)?),
+        Kind::FilterAdd => Message::FilterAdd(decode_filter_add(r)?),
+        Kind::FilterClear => Message::FilterClear,
+        Kind::GetCFilters => Message::GetCFilters(GetCFilters::decode(r)?),
+        Kind::CFilter => Message::CFilter(CFilter::decode(r, payload)?),
+        Kind::GetCFHeaders => Message::GetCFHeaders(GetCFilters::decode(r)?),
+        Kind::CFHeaders => Message::CFHeaders(CFHeaders::decode(r)?),
+        Kind::GetCFCheckpt => Message::GetCFCheckpt(GetCFCheckpt::decode(r)?),
+        Kind::CFCheckpt => Message::CFCheckpt(CFCheckpt::decode(r)?),
+        Kind::SendCmpct => Message::SendCmpct(SendCmpct::decode(r)?),
+        Kind::CmpctBlock => Message::CmpctBlock(CmpctBlock::decode(r, payload, ctx.encoding)?),
+        Kind::GetBlockTxn => Message::GetBlockTxn(GetBlockTxn::decode(r)?),
+        Kind::BlockTxn => Message::BlockTxn(BlockTxn::decode(r, payload, ctx.encoding)?),
+        Kind::SendTxRcncl => Message::SendTxRcncl(SendTxRcncl::decode(r)?),
         _ => Message::Unknown {
             command,
             payload: payload.clone(),
@@ -382,44 +382,47 @@ fn encode_inv(list: &[InvVect], out: &mut BytesMut) -> Result<(), EncodeError> {
 
 /// The lowest protocol version at which `command` exists, or `None` for unknown commands.
 pub fn min_version(command: Command) -> Option<u32> {
-    Some(match command {
-        Command::MEMPOOL => versions::BIP0035,
-        Command::FILTERLOAD | Command::FILTERADD | Command::FILTERCLEAR | Command::MERKLEBLOCK => {
+    command.kind().map(kind_min_version)
+}
+
+fn kind_min_version(kind: Kind) -> u32 {
+    match kind {
+        Kind::MemPool => versions::BIP0035,
+        Kind::FilterLoad | Kind::FilterAdd | Kind::FilterClear | Kind::MerkleBlock => {
             versions::BIP0037
         }
-        Command::REJECT => versions::REJECT,
-        Command::SENDHEADERS => versions::SEND_HEADERS,
-        Command::FEEFILTER => versions::FEE_FILTER,
-        Command::SENDADDRV2 | Command::WTXIDRELAY => versions::ADDRV2,
-        Command::PONG => versions::BIP0031 + 1,
-        Command::VERSION
-        | Command::VERACK
-        | Command::GETADDR
-        | Command::ADDR
-        | Command::ADDRV2
-        | Command::INV
-        | Command::GETDATA
-        | Command::NOTFOUND
-        | Command::GETBLOCKS
-        | Command::GETHEADERS
-        | Command::HEADERS
-        | Command::BLOCK
-        | Command::TX
-        | Command::PING
-        | Command::GETCFILTERS
-        | Command::CFILTER
-        | Command::GETCFHEADERS
-        | Command::CFHEADERS
-        | Command::GETCFCHECKPT
-        | Command::CFCHECKPT
-        | Command::SENDCMPCT
-        | Command::CMPCTBLOCK
-        | Command::GETBLOCKTXN
-        | Command::BLOCKTXN
-        | Command::SENDTXRCNCL
-        | Command::ALERT => 0,
-        _ => return None,
-    })
+        Kind::Reject => versions::REJECT,
+        Kind::SendHeaders => versions::SEND_HEADERS,
+        Kind::FeeFilter => versions::FEE_FILTER,
+        Kind::SendAddrV2 | Kind::WtxidRelay => versions::ADDRV2,
+        Kind::Pong => versions::BIP0031 + 1,
+        Kind::Version
+        | Kind::Verack
+        | Kind::GetAddr
+        | Kind::Addr
+        | Kind::AddrV2
+        | Kind::Inv
+        | Kind::GetData
+        | Kind::NotFound
+        | Kind::GetBlocks
+        | Kind::GetHeaders
+        | Kind::Headers
+        | Kind::Block
+        | Kind::Tx
+        | Kind::Ping
+        | Kind::GetCFilters
+        | Kind::CFilter
+        | Kind::GetCFHeaders
+        | Kind::CFHeaders
+        | Kind::GetCFCheckpt
+        | Kind::CFCheckpt
+        | Kind::SendCmpct
+        | Kind::CmpctBlock
+        | Kind::GetBlockTxn
+        | Kind::BlockTxn
+        | Kind::SendTxRcncl
+        | Kind::Alert => 0,
+    }
 }
 
 /// The largest payload `command` may carry at protocol `version` (WIRE.md section 4).
@@ -431,43 +434,43 @@ pub fn max_payload_len(command: Command, version: u32, chain: Chain) -> u32 {
     } else {
         26
     };
-    match command {
-        Command::VERSION => 33 + 265 + 2 * addr_size,
-        Command::VERACK
-        | Command::SENDADDRV2
-        | Command::WTXIDRELAY
-        | Command::GETADDR
-        | Command::SENDHEADERS
-        | Command::MEMPOOL
-        | Command::FILTERCLEAR => 0,
-        Command::ADDR => {
+    match command.kind() {
+        Some(Kind::Version) => 33 + 265 + 2 * addr_size,
+        Some(Kind::Verack)
+        | Some(Kind::SendAddrV2)
+        | Some(Kind::WtxidRelay)
+        | Some(Kind::GetAddr)
+        | Some(Kind::SendHeaders)
+        | Some(Kind::MemPool)
+        | Some(Kind::FilterClear) => 0,
+        Some(Kind::Addr) => {
             if version < versions::MULTIPLE_ADDRESS {
                 9 + addr_size
             } else {
                 9 + 1000 * addr_size
             }
         }
-        Command::ADDRV2 => 531_003,
-        Command::INV | Command::GETDATA | Command::NOTFOUND => 9 + 50_000 * 36,
-        Command::GETBLOCKS | Command::GETHEADERS => 4 + 9 + 500 * 32 + 32,
-        Command::HEADERS => 9 + 2000 * 81,
-        Command::PING => {
+        Some(Kind::AddrV2) => 531_003,
+        Some(Kind::Inv) | Some(Kind::GetData) | Some(Kind::NotFound) => 9 + 50_000 * 36,
+        Some(Kind::GetBlocks) | Some(Kind::GetHeaders) => 4 + 9 + 500 * 32 + 32,
+        Some(Kind::Headers) => 9 + 2000 * 81,
+        Some(Kind::Ping) => {
             if version > versions::BIP0031 {
                 8
             } else {
                 0
             }
         }
-        Command::PONG | Command::FEEFILTER => 8,
-        Command::FILTERLOAD => 36_012,
-        Command::FILTERADD => 523,
-        Command::GETCFILTERS | Command::GETCFHEADERS => 37,
-        Command::GETCFCHECKPT => 33,
-        Command::CFILTER => 262_182,
-        Command::CFHEADERS => 64_074,
-        Command::CFCHECKPT => 3_200_038,
-        Command::SENDCMPCT => 9,
-        Command::SENDTXRCNCL => 12,
+        Some(Kind::Pong) | Some(Kind::FeeFilter) => 8,
+        Some(Kind::FilterLoad) => 36_012,
+        Some(Kind::FilterAdd) => 523,
+        Some(Kind::GetCFilters) | Some(Kind::GetCFHeaders) => 37,
+        Some(Kind::GetCFCheckpt) => 33,
+        Some(Kind::CFilter) => 262_182,
+        Some(Kind::CFHeaders) => 64_074,
+        Some(Kind::CFCheckpt) => 3_200_038,
+        Some(Kind::SendCmpct) => 9,
+        Some(Kind::SendTxRcncl) => 12,
         _ => global,
     }
     .min(global)
