@@ -4,7 +4,7 @@
 use alloc::string::String;
 
 use crate::wire::{
-    Command, FrameError, Message, MessageError, ReadError, Reject, RejectCode, Version,
+    Command, FrameError, InvVect, Message, MessageError, ReadError, Reject, RejectCode, Version,
 };
 
 /// Identifies a message queued with [`PeerState::send`](super::PeerState::send); reported back
@@ -67,6 +67,12 @@ pub enum DisconnectReason {
     /// An expected response did not arrive in time (stall handler).
     #[error("peer appears to be stalled or misbehaving: {0} timeout")]
     Stalled(Command),
+    /// A requested inventory object did not arrive in time (dcrd's per-vector stall handler).
+    #[error("peer appears to be stalled: {0:?} not delivered in time")]
+    StalledInventory(InvVect),
+    /// Too many requested inventory vectors outstanding (dcrd: 75 000).
+    #[error("{0} requested inventory vectors outstanding")]
+    TooManyPendingRequests(usize),
     /// The remote's `version` carried a nonce one of our own peers sent.
     #[error("disconnecting peer connected to self")]
     SelfConnection,
@@ -136,9 +142,9 @@ impl DisconnectReason {
     pub fn blame(&self) -> Blame {
         use DisconnectReason::*;
         match self {
-            Requested(_) | SendQueueFull(_) => Blame::Local,
+            Requested(_) | SendQueueFull(_) | TooManyPendingRequests(_) => Blame::Local,
             ConnectionClosed => Blame::Transport,
-            HandshakeTimeout | IdleTimeout | Stalled(_) => Blame::Timeout,
+            HandshakeTimeout | IdleTimeout | Stalled(_) | StalledInventory(_) => Blame::Timeout,
             SelfConnection
             | ProtocolVersionTooOld { .. }
             | VersionRejected { .. }

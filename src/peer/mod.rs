@@ -44,7 +44,8 @@ use inventory::Inventory;
 use keepalive::KeepAlive;
 use outbox::{Outbox, Purpose};
 use push::LastRequest;
-use stall::StallTracker;
+pub use stall::MAX_PENDING_INVENTORY;
+use stall::{InvStall, StallTracker};
 use stats::Traffic;
 
 use crate::time::Time;
@@ -55,6 +56,12 @@ use crate::wire::{
 
 /// Most bytes buffered while the handshake waits for the application's decision.
 const MAX_PAUSED_INPUT: usize = 64 * 1024;
+
+/// From this Decred protocol version `verack` must be the message right after `version`.
+const DECRED_STRICT_VERACK_VERSION: u32 = 12;
+
+/// Legacy Decred peers may send this many other messages before their `verack`.
+const DECRED_MAX_HELD_MESSAGES: usize = 2;
 
 /// Largest valid `feefilter` (21 million BTC in satoshis).
 const MAX_MONEY: i64 = 21_000_000 * 100_000_000;
@@ -81,6 +88,8 @@ pub struct PeerState {
     remote: Option<Version>,
     negotiated_version: u32,
     version_sent: bool,
+    /// Decred legacy peers: messages that arrived before `verack`, dispatched once active.
+    held_messages: alloc::vec::Vec<Message>,
     wants_addrv2: bool,
     wtxid_relay: bool,
     wants_headers: bool,
@@ -97,6 +106,7 @@ pub struct PeerState {
     handshake_deadline: Option<Time>,
     keepalive: KeepAlive,
     stall: StallTracker,
+    inv_stall: InvStall,
 
     traffic: Traffic,
     bytes_sent: u64,
@@ -161,6 +171,7 @@ impl PeerState {
             remote: None,
             negotiated_version: cfg.protocol_version,
             version_sent: false,
+            held_messages: alloc::vec::Vec::new(),
             wants_addrv2: false,
             wtxid_relay: false,
             wants_headers: false,
@@ -176,6 +187,7 @@ impl PeerState {
             handshake_deadline: Some(now.saturating_add(cfg.handshake_timeout)),
             keepalive: KeepAlive::default(),
             stall: StallTracker::default(),
+            inv_stall: InvStall::default(),
             traffic: Traffic::default(),
             bytes_sent: 0,
             bytes_recv: 0,
@@ -259,6 +271,13 @@ impl PeerState {
                 return self.close(DisconnectReason::Stalled(command));
             }
         }
+        if self.inv_stall_check().is_some_and(|t| now >= t) {
+            match self.inv_stall.expired(now) {
+                Some(Ok(command)) => return self.close(DisconnectReason::Stalled(command)),
+                Some(Err(iv)) => return self.close(DisconnectReason::StalledInventory(iv)),
+                None => {}
+            }
+        }
         if self.keepalive.ping_due(now, self.cfg.ping_interval) {
             let nonce = self.rng.nonzero_u64();
             self.queue(&Message::Ping(nonce), None, Purpose::Ping(nonce));
@@ -293,7 +312,7 @@ impl PeerState {
                 Purpose::Ping(nonce) if self.ping_has_nonce() => {
                     self.keepalive.on_ping_written(nonce, now)
                 }
-                Purpose::Normal if self.phase == Phase::Active => {
+                Purpose::Normal if self.phase == Phase::Active && !self.is_decred() => {
                     self.stall.on_sent(w.command, now, self.cfg.stall_timeout)
                 }
                 _ => {}
@@ -413,6 +432,14 @@ impl PeerState {
         event
     }
 
+    fn inv_stall_check(&self) -> Option<Time> {
+        if self.cfg.stall_tick.is_zero() {
+            return None;
+        }
+        let origin = self.stall.origin()?;
+        self.inv_stall.next_check(origin, self.cfg.stall_tick)
+    }
+
     /// When `handle_timeout` should next be called.
     pub fn poll_timeout(&self) -> Option<Time> {
         match self.phase {
@@ -427,6 +454,7 @@ impl PeerState {
                     self.keepalive.idle_deadline,
                     self.keepalive.next_ping,
                     stall,
+                    self.inv_stall_check(),
                     self.inventory.deadline(),
                 ]
                 .into_iter()
@@ -638,7 +666,8 @@ impl PeerState {
 
     fn reject_allowed(&self) -> bool {
         match self.cfg.network.chain() {
-            crate::Chain::Decred => self.negotiated_version < 9,
+            // dcrd never sends reject (the minimum remote version, 9, removed it).
+            crate::Chain::Decred => false,
             crate::Chain::Bitcoin => {
                 self.remote.is_none() || self.negotiated_version >= versions::REJECT
             }
@@ -660,6 +689,12 @@ impl PeerState {
     ) -> Result<(), EncodeError> {
         let mut buf = BytesMut::new();
         encode_message(self.cfg.network, msg, ctx, &mut buf)?;
+        if self.is_decred() && purpose == Purpose::Normal {
+            self.track_decred_request(msg);
+            if self.phase == Phase::Disconnected {
+                return Ok(());
+            }
+        }
         self.outbox.push(buf.freeze(), msg.command(), id, purpose);
         if purpose != Purpose::Farewell
             && self.outbox.unsent_bytes() > self.cfg.max_send_queue_bytes
@@ -707,6 +742,12 @@ impl PeerState {
             self.local_nonce,
         );
         self.cfg.nonces.insert(self.local_nonce);
+        let mut version = version;
+        if self.is_decred() {
+            // dcrd advertises its current protocol version: for inbound peers that is already
+            // the negotiated one.
+            version.protocol_version = self.negotiated_version as i32;
+        }
         // Our version is encoded at our own maximum, before negotiation.
         let ctx = self.ctx.with_version(self.cfg.protocol_version);
         let _ = self.queue_with(&Message::Version(version), None, Purpose::Handshake, &ctx);
@@ -788,17 +829,88 @@ impl PeerState {
         if !self.version_sent {
             self.send_version(now);
         }
-        if self.cfg.network.chain() == crate::Chain::Bitcoin
-            && self.negotiated_version >= versions::ADDRV2
-        {
+        self.phase = Phase::AwaitVerack;
+        if self.is_decred() {
+            // dcrd: an outbound peer sends its verack only after the remote's arrives.
+            if self.inbound {
+                self.queue(&Message::Verack, None, Purpose::Handshake);
+            }
+            return;
+        }
+        if self.negotiated_version >= versions::ADDRV2 {
             self.queue(&Message::WtxidRelay, None, Purpose::Handshake);
             self.queue(&Message::SendAddrV2, None, Purpose::Handshake);
         }
         self.queue(&Message::Verack, None, Purpose::Handshake);
-        self.phase = Phase::AwaitVerack;
+    }
+
+    /// dcrd's stall bookkeeping happens when a request is queued: every `getdata` vector gets
+    /// a deadline (refusing bursts over [`MAX_PENDING_INVENTORY`]), as does `getinitstate`.
+    fn track_decred_request(&mut self, msg: &Message) {
+        let (now, timeout) = (self.clock, self.cfg.stall_timeout);
+        match msg {
+            Message::GetData(list) => {
+                if !self.inv_stall.on_getdata(list, now, timeout) {
+                    let pending = self.inv_stall.pending() + list.len();
+                    self.close(DisconnectReason::TooManyPendingRequests(pending));
+                }
+            }
+            m if m.command().as_str() == "getinitstate" => {
+                self.inv_stall.on_getinitstate(now, timeout)
+            }
+            _ => {}
+        }
+    }
+
+    /// dcrd: what an arriving message answers among our pending requests.
+    fn on_decred_answer(&mut self, msg: &Message) {
+        match msg {
+            Message::NotFound(list) => {
+                for iv in list {
+                    self.inv_stall.on_received(iv);
+                }
+            }
+            m if m.command().as_str() == "initstate" => self.inv_stall.on_initstate(),
+            _ => {
+                if let Some(iv) = msg.inventory() {
+                    self.inv_stall.on_received(&iv);
+                }
+            }
+        }
+    }
+
+    fn is_decred(&self) -> bool {
+        self.cfg.network.chain() == crate::Chain::Decred
+    }
+
+    /// dcrd's verack rules: at protocol 12 the next message must be `verack`; legacy peers may
+    /// send up to two other messages first, which are held and dispatched once active.
+    fn on_decred_negotiation_message(&mut self, now: Time, msg: Message) {
+        if let Message::Verack = msg {
+            if !self.inbound {
+                self.queue(&Message::Verack, None, Purpose::Handshake);
+            }
+            self.become_active(now);
+            for held in core::mem::take(&mut self.held_messages) {
+                if self.phase != Phase::Active {
+                    return;
+                }
+                self.on_active_message(now, held);
+            }
+            return;
+        }
+        let legacy = self.negotiated_version < DECRED_STRICT_VERACK_VERSION;
+        if legacy && self.held_messages.len() < DECRED_MAX_HELD_MESSAGES {
+            self.held_messages.push(msg);
+            return;
+        }
+        self.close(DisconnectReason::UnexpectedHandshakeMessage(msg.command()));
     }
 
     fn on_negotiation_message(&mut self, now: Time, msg: Message) {
+        if self.is_decred() {
+            return self.on_decred_negotiation_message(now, msg);
+        }
         match msg {
             Message::Verack => self.become_active(now),
             Message::SendAddrV2 => self.wants_addrv2 = true,
@@ -830,7 +942,11 @@ impl PeerState {
         self.last_recv = Some(now);
         self.keepalive.on_received(now, self.cfg.idle_timeout);
         let command = msg.command();
-        self.stall.on_received(command);
+        if self.is_decred() {
+            self.on_decred_answer(&msg);
+        } else {
+            self.stall.on_received(command);
+        }
         match &msg {
             Message::Version(_) => {
                 self.farewell_reject(
@@ -862,7 +978,9 @@ impl PeerState {
             Message::FilterLoad(_)
             | Message::FilterAdd(_)
             | Message::FilterClear
-            | Message::MemPool => {
+            | Message::MemPool
+                if !self.is_decred() =>
+            {
                 if let Some(reason) = self.check_bloom(&msg) {
                     return self.close(reason);
                 }

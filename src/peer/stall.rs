@@ -6,10 +6,11 @@
 //! (90–105 s for `headers`), as in btcd. There is no callback time to compensate for: the state
 //! machine never runs application code.
 
+use alloc::collections::VecDeque;
 use core::time::Duration;
 
 use crate::time::Time;
-use crate::wire::Command;
+use crate::wire::{Command, InvVect};
 
 const EXPECTED: [Command; 7] = [
     Command::VERACK,
@@ -36,6 +37,11 @@ impl StallTracker {
     /// Starts ticking from `now` (the peer became active).
     pub(crate) fn start(&mut self, now: Time) {
         self.origin = Some(now);
+    }
+
+    /// When ticking started.
+    pub(crate) fn origin(&self) -> Option<Time> {
+        self.origin
     }
 
     /// A message was written: record the responses it makes the remote owe us.
@@ -90,14 +96,7 @@ impl StallTracker {
     pub(crate) fn next_check(&self, tick: Duration) -> Option<Time> {
         let origin = self.origin?;
         let earliest = self.deadlines.iter().flatten().min()?;
-        let tick_us = crate::time::duration_micros(tick).max(1);
-        let since = earliest.as_micros().saturating_sub(origin.as_micros());
-        let ticks = since.div_ceil(tick_us);
-        Some(Time::from_micros(
-            origin
-                .as_micros()
-                .saturating_add(ticks.saturating_mul(tick_us)),
-        ))
+        next_tick(origin, *earliest, tick)
     }
 
     /// The command whose deadline has passed at `now`, if any (earliest deadline first).
@@ -137,4 +136,105 @@ mod tests {
         );
         assert_eq!(s.expired(Time::from_secs(205)), Some(Command::HEADERS));
     }
+}
+
+/// dcrd's stall handler: one deadline per requested inventory vector (and per `getinitstate`),
+/// cleared only by the matching `block`, `tx`, mix message or `notfound` entry.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct InvStall {
+    pending: hashbrown::HashMap<InvVect, Time>,
+    /// Deadlines in the order they were set (non-decreasing unless the clock stepped back);
+    /// entries whose vector was answered or re-requested are skipped lazily.
+    order: VecDeque<(Time, InvVect)>,
+    init_state: Option<Time>,
+}
+
+/// Most requested-but-unanswered inventory vectors a Decred peer may have (dcrd: 50 000 + half).
+pub const MAX_PENDING_INVENTORY: usize = 75_000;
+
+impl InvStall {
+    /// A `getdata` is being sent: every vector becomes due in `timeout`. Fails (changing
+    /// nothing) if that would exceed [`MAX_PENDING_INVENTORY`].
+    pub(crate) fn on_getdata(&mut self, list: &[InvVect], now: Time, timeout: Duration) -> bool {
+        if self.pending.len() + list.len() > MAX_PENDING_INVENTORY {
+            return false;
+        }
+        let deadline = now.saturating_add(timeout);
+        for iv in list {
+            self.pending.insert(*iv, deadline);
+            self.order.push_back((deadline, *iv));
+        }
+        true
+    }
+
+    /// A `getinitstate` is being sent.
+    pub(crate) fn on_getinitstate(&mut self, now: Time, timeout: Duration) {
+        self.init_state = Some(now.saturating_add(timeout));
+    }
+
+    /// The `initstate` answer arrived.
+    pub(crate) fn on_initstate(&mut self) {
+        self.init_state = None;
+    }
+
+    /// An object arrived (or was declared not found).
+    pub(crate) fn on_received(&mut self, iv: &InvVect) {
+        self.pending.remove(iv);
+        self.trim();
+    }
+
+    fn trim(&mut self) {
+        while let Some((t, iv)) = self.order.front() {
+            if self.pending.get(iv) == Some(t) {
+                break;
+            }
+            self.order.pop_front();
+        }
+        if self.pending.is_empty() {
+            self.order = VecDeque::new();
+        }
+    }
+
+    /// Requested vectors not yet answered.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The earliest deadline.
+    fn earliest(&self) -> Option<Time> {
+        let inv = self.order.front().map(|(t, _)| *t);
+        [inv, self.init_state].into_iter().flatten().min()
+    }
+
+    /// What has expired at `now`: the command (`initstate`) or the earliest vector.
+    pub(crate) fn expired(&self, now: Time) -> Option<Result<Command, InvVect>> {
+        if self.init_state.is_some_and(|d| d <= now) {
+            return Some(Ok(Command::new("initstate").unwrap_or(Command::VERACK)));
+        }
+        // The front is the earliest live deadline unless the clock stepped back; fall back to
+        // a scan then.
+        match self.order.front() {
+            Some((t, iv)) if *t <= now => Some(Err(*iv)),
+            _ => self
+                .pending
+                .iter()
+                .filter(|(_, t)| **t <= now)
+                .min_by_key(|(iv, t)| (**t, **iv))
+                .map(|(iv, _)| Err(*iv)),
+        }
+    }
+
+    /// The first tick (from `origin`, every `tick`) at which something would have expired.
+    pub(crate) fn next_check(&self, origin: Time, tick: Duration) -> Option<Time> {
+        next_tick(origin, self.earliest()?, tick)
+    }
+}
+
+/// The first `origin + k × tick` at or after `deadline`.
+fn next_tick(origin: Time, deadline: Time, tick: Duration) -> Option<Time> {
+    let tick_us = crate::time::duration_micros(tick).max(1);
+    let since = deadline.as_micros().saturating_sub(origin.as_micros());
+    Some(Time::from_micros(origin.as_micros().saturating_add(
+        since.div_ceil(tick_us).saturating_mul(tick_us),
+    )))
 }

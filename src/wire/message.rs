@@ -14,7 +14,7 @@ use super::msg::cfilter::{CFCheckpt, CFHeaders, CFilter, GetCFCheckpt, GetCFilte
 use super::msg::compact::{BlockTxn, CmpctBlock, GetBlockTxn, SendCmpct, SendTxRcncl};
 use super::msg::reject::Reject;
 use super::msg::version::Version;
-use super::{AddrV2, Block, BlockHeader, Command, InvVect, NetAddress, Tx};
+use super::{AddrV2, Block, BlockHeader, Command, InvType, InvVect, NetAddress, Tx};
 use crate::network::Chain;
 
 /// Most entries in `inv`, `getdata` and `notfound`.
@@ -219,6 +219,17 @@ impl Message {
             Message::SendTxRcncl(_) => Command::SENDTXRCNCL,
             Message::Alert(_) => Command::ALERT,
             Message::Unknown { command, .. } => *command,
+        }
+    }
+
+    /// The inventory vector naming this message's object, for messages that deliver one
+    /// (`block`, `tx`; Decred blocks, transactions and mix messages): what a `getdata` for it
+    /// would have asked. Hashes are computed on demand.
+    pub fn inventory(&self) -> Option<InvVect> {
+        match self {
+            Message::Block(b) => Some(InvVect::new(InvType::BLOCK, b.block_hash())),
+            Message::Tx(t) => Some(InvVect::new(InvType::TX, t.txid())),
+            _ => None,
         }
     }
 
