@@ -849,11 +849,9 @@ impl PeerState {
     fn track_decred_request(&mut self, msg: &Message) {
         let (now, timeout) = (self.clock, self.cfg.stall_timeout);
         match msg {
-            Message::GetData(list) => {
-                if !self.inv_stall.on_getdata(list, now, timeout) {
-                    let pending = self.inv_stall.pending() + list.len();
-                    self.close(DisconnectReason::TooManyPendingRequests(pending));
-                }
+            Message::GetData(list) if !self.inv_stall.on_getdata(list, now, timeout) => {
+                let pending = self.inv_stall.pending() + list.len();
+                self.close(DisconnectReason::TooManyPendingRequests(pending));
             }
             m if m.command().as_str() == "getinitstate" => {
                 self.inv_stall.on_getinitstate(now, timeout)
