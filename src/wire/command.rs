@@ -34,6 +34,7 @@ impl Command {
 
     /// Validates the raw header field: printable ASCII, then only NUL padding (Bitcoin Core's
     /// rule, stricter than btcd's UTF-8 check so that no invisible command reaches the peer).
+    #[inline]
     pub fn from_wire(raw: [u8; 12]) -> Option<Command> {
         let command = Command(raw);
         if command.kind().is_some() {

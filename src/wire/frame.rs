@@ -61,6 +61,7 @@ enum Hasher {
 }
 
 impl Hasher {
+    #[inline]
     fn new(chain: Chain) -> Hasher {
         match chain {
             Chain::Bitcoin => Hasher::Sha256d(Sha256d::new()),
@@ -76,6 +77,7 @@ impl Hasher {
         }
     }
 
+    #[inline]
     fn checksum(self) -> [u8; 4] {
         let full = match self {
             Hasher::Sha256d(h) => h.finish(),
@@ -222,13 +224,14 @@ impl FrameDecoder {
     /// Acts on a validated header (WIRE.md 1.4 order): skips or refuses an unknown command,
     /// completes the frame at once when its whole payload is in `input`, or else prepares to
     /// receive the payload piece by piece.
+    #[inline(always)]
     fn start_payload(
         &mut self,
         header: FrameHeader,
         input: &mut &[u8],
     ) -> Result<Option<Frame>, FrameError> {
         let len = header.length as usize;
-        let known = min_version(header.command).is_some();
+        let known = min_version(header.command, self.network.chain()).is_some();
         if !known && self.unknown == UnknownCommands::Skip {
             self.state = State::Skip { left: len };
             return Ok(None);
@@ -244,7 +247,7 @@ impl FrameDecoder {
             *input = rest;
             self.reserve(len, len);
             absorb(&mut hasher, &mut self.recv, data);
-            return self.complete(header, hasher).map(Some);
+            return self.complete(header, hasher);
         }
         // Reserve what is likely to arrive soon, not what the header claims: a peer that
         // announces 4 MB and trickles bytes holds only what it actually sent.
@@ -285,12 +288,16 @@ impl FrameDecoder {
         let State::Payload { header, hasher } = state else {
             return Ok(None);
         };
-        self.complete(header, hasher).map(Some)
+        self.complete(header, hasher)
     }
 
     /// Hands out the buffered payload once its checksum is verified.
-    #[inline]
-    fn complete(&mut self, header: FrameHeader, hasher: Hasher) -> Result<Frame, FrameError> {
+    #[inline(always)]
+    fn complete(
+        &mut self,
+        header: FrameHeader,
+        hasher: Hasher,
+    ) -> Result<Option<Frame>, FrameError> {
         let payload = if header.length == 0 {
             Bytes::new()
         } else {
@@ -304,10 +311,10 @@ impl FrameDecoder {
                 actual,
             });
         }
-        Ok(Frame {
+        Ok(Some(Frame {
             command: header.command,
             payload,
-        })
+        }))
     }
 }
 
@@ -328,6 +335,7 @@ fn absorb(hasher: &mut Hasher, recv: &mut BytesMut, data: &[u8]) {
 
 /// Parses and validates a frame header in the order WIRE.md 1.4 gives: global length cap,
 /// magic, command characters, per-command cap.
+#[inline]
 pub fn parse_header(
     raw: &[u8; HEADER_SIZE],
     network: Network,
