@@ -115,6 +115,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn clock_stepped_back_past_the_origin_still_checks_within_a_tick() {
+        let mut s = StallTracker::default();
+        s.start(Time::from_secs(1000));
+        let base = Duration::from_secs(30);
+        let tick = Duration::from_secs(15);
+        // The clock stepped back ten minutes; a getdata goes out at 400 s: due at 430 s, the
+        // next tick on the grid 1000 - 15k at or after it is 430 s itself.
+        s.on_sent(Command::GETDATA, Time::from_secs(400), base);
+        assert_eq!(s.next_check(tick), Some(Time::from_secs(430)));
+        assert!(s.expired(Time::from_secs(430)).is_some());
+        s.on_received(Command::TX);
+        s.on_sent(Command::GETDATA, Time::from_secs(401), base);
+        assert_eq!(s.next_check(tick), Some(Time::from_secs(445)));
+        assert_eq!(s.expired(Time::from_secs(430)), None);
+    }
+
+    #[test]
     fn getdata_expects_any_of_four_and_ticks_round_up() {
         let mut s = StallTracker::default();
         s.start(Time::from_secs(100));
@@ -230,11 +247,16 @@ impl InvStall {
     }
 }
 
-/// The first `origin + k × tick` at or after `deadline`.
+/// The first `origin + k × tick` (any integer `k`) at or after `deadline`. The grid extends
+/// before `origin`: after the clock stepped back past it, a deadline is still checked within
+/// one tick instead of waiting for the clock to catch up with `origin` again.
 fn next_tick(origin: Time, deadline: Time, tick: Duration) -> Option<Time> {
     let tick_us = crate::time::duration_micros(tick).max(1);
-    let since = deadline.as_micros().saturating_sub(origin.as_micros());
-    Some(Time::from_micros(origin.as_micros().saturating_add(
-        since.div_ceil(tick_us).saturating_mul(tick_us),
-    )))
+    let (o, d) = (origin.as_micros(), deadline.as_micros());
+    let at = if d >= o {
+        o.saturating_add((d - o).div_ceil(tick_us).saturating_mul(tick_us))
+    } else {
+        o - (o - d) / tick_us * tick_us
+    };
+    Some(Time::from_micros(at))
 }
