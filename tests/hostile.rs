@@ -568,6 +568,40 @@ fn oversized_user_agents() {
     assert!(meter.peak() < 4 * KIB, "peak {}", meter.peak());
 }
 
+/// A user agent of 256 bytes that are not UTF-8 ⇒ accepted (btcd does not validate it), but the
+/// replacement characters are cut so the stored user agent stays within 256 bytes and our own
+/// encoder accepts it (regression: it grew to 768 bytes, which `encode` refused).
+#[test]
+fn non_utf8_user_agent_stays_within_256_bytes() {
+    let v = frame(NET, &remote_version(70016, ServiceFlags::NETWORK), 70016);
+    let mut payload = v[24..].to_vec();
+    let start = 4 + 8 + 8 + 26 + 26 + 8;
+    let old = 1 + "/hostile:6.6.6/".len();
+    payload.splice(start..start + old, [compact(256), vec![0xff; 256]].concat());
+    let mut peer = inbound(cfg());
+    peer.handle_input(EPOCH, &payload_frame("version", &payload));
+    assert_eq!(peer.phase(), Phase::AwaitVerack);
+    assert!(drain_events(&mut peer).is_empty());
+    let ua = peer.user_agent();
+    assert!(
+        ua.len() <= 256 && ua.starts_with('\u{fffd}'),
+        "{} bytes",
+        ua.len()
+    );
+    let back = peer
+        .remote_version_message()
+        .cloned()
+        .expect("version known");
+    let mut out = bytes::BytesMut::new();
+    bitpeer::wire::encode_message(
+        NET,
+        &Message::Version(back),
+        &bitpeer::wire::Context::BITCOIN,
+        &mut out,
+    )
+    .expect("a decoded version re-encodes");
+}
+
 /// An addrv2 entry of an unknown network claiming a 513-byte address, and one claiming a
 /// 4 GiB address ⇒ InvalidAddressSize before the address is read or allocated.
 #[test]

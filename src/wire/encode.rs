@@ -164,6 +164,33 @@ impl<'a> Reader<'a> {
         count.min(self.remaining() / min_entry.max(1))
     }
 
+    /// Decodes up to `count` fixed-size entries of `N` bytes each into `out` with one bounds
+    /// check for the lot, for as long as `entry` accepts them; returns how many it took. The
+    /// caller decodes whatever is left field by field, so a truncated or rejected entry is
+    /// reported exactly as the field-by-field path reports it.
+    #[inline]
+    pub(crate) fn read_fixed<T, const N: usize>(
+        &mut self,
+        count: usize,
+        out: &mut Vec<T>,
+        mut entry: impl FnMut(&[u8; N]) -> Option<T>,
+    ) -> usize {
+        let whole = (self.remaining() / N).min(count);
+        let bytes = &self.buf[self.pos..self.pos + whole * N];
+        let mut taken = 0;
+        for chunk in bytes.chunks_exact(N) {
+            let mut b = [0u8; N];
+            b.copy_from_slice(chunk);
+            match entry(&b) {
+                Some(item) => out.push(item),
+                None => break,
+            }
+            taken += 1;
+        }
+        self.pos += taken * N;
+        taken
+    }
+
     /// A length-prefixed byte string of at most `max` bytes.
     #[inline]
     pub fn read_var_slice(&mut self, max: u64, field: Field) -> Result<&'a [u8], DecodeError> {
@@ -237,6 +264,47 @@ pub fn put_compact_size(out: &mut BytesMut, n: u64) {
 pub fn put_var_bytes(out: &mut BytesMut, bytes: &[u8]) {
     put_compact_size(out, bytes.len() as u64);
     out.put_slice(bytes);
+}
+
+/// Appends `list` as fixed-size entries: the buffer grows once and each entry is written in
+/// place, instead of one `put_*` call (and capacity check) per field.
+#[inline]
+pub(crate) fn put_fixed<T, const N: usize>(
+    out: &mut BytesMut,
+    list: &[T],
+    entry: impl Fn(&T) -> [u8; N],
+) {
+    let start = out.len();
+    out.resize(start + list.len() * N, 0);
+    for (dst, item) in out[start..].chunks_exact_mut(N).zip(list) {
+        dst.copy_from_slice(&entry(item));
+    }
+}
+
+/// Writes a CompactSize at the front of `dst` (which must have room); returns its length.
+#[inline]
+pub(crate) fn write_compact_size(dst: &mut [u8], n: u64) -> usize {
+    match n {
+        0..=0xfc => {
+            dst[0] = n as u8;
+            1
+        }
+        0xfd..=0xffff => {
+            dst[0] = 0xfd;
+            dst[1..3].copy_from_slice(&(n as u16).to_le_bytes());
+            3
+        }
+        0x1_0000..=0xffff_ffff => {
+            dst[0] = 0xfe;
+            dst[1..5].copy_from_slice(&(n as u32).to_le_bytes());
+            5
+        }
+        _ => {
+            dst[0] = 0xff;
+            dst[1..9].copy_from_slice(&n.to_le_bytes());
+            9
+        }
+    }
 }
 
 /// Checks a list length against a message limit before encoding it.

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::command::Kind;
-use super::encode::{Reader, check_count, put_compact_size};
+use super::encode::{Reader, check_count, put_compact_size, put_fixed};
 use super::error::{DecodeError, EncodeError, Field};
 use super::msg::addr::{decode_addr, decode_addrv2, encode_addr, encode_addrv2};
 use super::msg::block::{GetBlocks, decode_headers, encode_headers};
@@ -375,7 +375,8 @@ fn decode_body(
 fn decode_inv(r: &mut Reader<'_>) -> Result<Vec<InvVect>, DecodeError> {
     let count = r.read_count(MAX_INV_PER_MSG as u64, Field::InvVectors)?;
     let mut list = Vec::with_capacity(r.capacity_for(count, InvVect::SIZE));
-    for _ in 0..count {
+    let done = r.read_fixed(count, &mut list, |b| Some(InvVect::from_array(b)));
+    for _ in done..count {
         list.push(InvVect::decode(r)?);
     }
     Ok(list)
@@ -384,10 +385,7 @@ fn decode_inv(r: &mut Reader<'_>) -> Result<Vec<InvVect>, DecodeError> {
 fn encode_inv(list: &[InvVect], out: &mut BytesMut) -> Result<(), EncodeError> {
     check_count(list.len(), MAX_INV_PER_MSG, Field::InvVectors)?;
     put_compact_size(out, list.len() as u64);
-    out.reserve(list.len() * InvVect::SIZE);
-    for iv in list {
-        iv.encode(out);
-    }
+    put_fixed(out, list, InvVect::to_bytes);
     Ok(())
 }
 

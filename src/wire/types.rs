@@ -6,7 +6,7 @@ use core::ops::{BitAnd, BitOr, BitOrAssign};
 
 use bytes::{BufMut, BytesMut};
 
-use super::encode::{Reader, put_compact_size};
+use super::encode::{Reader, compact_size_len, write_compact_size};
 use super::error::DecodeError;
 use super::hash::sha256d;
 
@@ -140,8 +140,27 @@ impl InvVect {
 
     /// Encodes the inventory vector (36 bytes).
     pub fn encode(&self, out: &mut BytesMut) {
-        out.put_u32_le(self.inv_type.0);
-        out.put_slice(&self.hash.0);
+        out.put_slice(&self.to_bytes());
+    }
+
+    /// From the 36 bytes on the wire.
+    #[inline]
+    pub(crate) fn from_array(b: &[u8; 36]) -> InvVect {
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(&b[4..]);
+        InvVect {
+            inv_type: InvType(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            hash: Hash256(hash),
+        }
+    }
+
+    /// The 36 bytes on the wire.
+    #[inline]
+    pub(crate) fn to_bytes(&self) -> [u8; 36] {
+        let mut b = [0u8; 36];
+        b[..4].copy_from_slice(&self.inv_type.0.to_le_bytes());
+        b[4..].copy_from_slice(&self.hash.0);
+        b
     }
 }
 
@@ -276,11 +295,55 @@ impl NetAddress {
     /// Encodes the address, with the leading timestamp if `with_time`.
     pub fn encode(&self, out: &mut BytesMut, with_time: bool) {
         if with_time {
-            out.put_u32_le(self.time);
+            out.put_slice(&self.to_bytes_with_time());
+        } else {
+            out.put_slice(&self.to_bytes());
         }
-        out.put_u64_le(self.services.0);
-        out.put_slice(&self.ip.octets());
-        out.put_u16(self.port);
+    }
+
+    /// From the 26 bytes on the wire without the timestamp.
+    #[inline]
+    pub(crate) fn from_array(b: &[u8; 26]) -> NetAddress {
+        let mut ip = [0u8; 16];
+        ip.copy_from_slice(&b[8..24]);
+        let mut services = [0u8; 8];
+        services.copy_from_slice(&b[..8]);
+        NetAddress {
+            time: 0,
+            services: ServiceFlags(u64::from_le_bytes(services)),
+            ip: Ipv6Addr::from(ip),
+            port: u16::from_be_bytes([b[24], b[25]]),
+        }
+    }
+
+    /// From the 30 bytes on the wire with the timestamp.
+    #[inline]
+    pub(crate) fn from_array_with_time(b: &[u8; 30]) -> NetAddress {
+        let mut rest = [0u8; 26];
+        rest.copy_from_slice(&b[4..]);
+        NetAddress {
+            time: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            ..NetAddress::from_array(&rest)
+        }
+    }
+
+    /// The 26 bytes on the wire without the timestamp.
+    #[inline]
+    pub(crate) fn to_bytes(&self) -> [u8; 26] {
+        let mut b = [0u8; 26];
+        b[..8].copy_from_slice(&self.services.0.to_le_bytes());
+        b[8..24].copy_from_slice(&self.ip.octets());
+        b[24..].copy_from_slice(&self.port.to_be_bytes());
+        b
+    }
+
+    /// The 30 bytes on the wire with the timestamp.
+    #[inline]
+    pub(crate) fn to_bytes_with_time(&self) -> [u8; 30] {
+        let mut b = [0u8; 30];
+        b[..4].copy_from_slice(&self.time.to_le_bytes());
+        b[4..].copy_from_slice(&self.to_bytes());
+        b
     }
 }
 
@@ -383,28 +446,45 @@ impl AddrV2 {
 
     /// Encodes the entry.
     pub fn encode(&self, out: &mut BytesMut) {
-        out.put_u32_le(self.time);
-        put_compact_size(out, self.services.0);
-        out.put_u8(self.addr.network_id());
-        match &self.addr {
-            AddrV2Address::Ipv4(ip) => {
-                out.put_u8(4);
-                out.put_slice(&ip.octets());
-            }
-            AddrV2Address::Ipv6(ip) => {
-                out.put_u8(16);
-                out.put_slice(&ip.octets());
-            }
-            AddrV2Address::TorV2(b) => {
-                out.put_u8(10);
-                out.put_slice(b);
-            }
-            AddrV2Address::TorV3(b) => {
-                out.put_u8(32);
-                out.put_slice(b);
-            }
-        }
-        out.put_u16(self.port);
+        let mut b = [0u8; Self::MAX_SIZE];
+        let n = self.write_to(&mut b);
+        out.put_slice(&b[..n]);
+    }
+
+    /// Largest encoded entry: time, 9-byte services, id, length, Tor v3 key, port.
+    pub(crate) const MAX_SIZE: usize = 4 + 9 + 1 + 1 + 32 + 2;
+
+    /// Encoded size of the entry.
+    #[inline]
+    pub(crate) fn encoded_len(&self) -> usize {
+        let addr = match self.addr {
+            AddrV2Address::Ipv4(_) => 4,
+            AddrV2Address::Ipv6(_) => 16,
+            AddrV2Address::TorV2(_) => 10,
+            AddrV2Address::TorV3(_) => 32,
+        };
+        4 + compact_size_len(self.services.0) + 2 + addr + 2
+    }
+
+    /// Writes the entry at the front of `dst` (at least [`AddrV2::encoded_len`] bytes);
+    /// returns its length.
+    #[inline]
+    pub(crate) fn write_to(&self, dst: &mut [u8]) -> usize {
+        dst[..4].copy_from_slice(&self.time.to_le_bytes());
+        let mut n = 4 + write_compact_size(&mut dst[4..], self.services.0);
+        dst[n] = self.addr.network_id();
+        let addr: &[u8] = match &self.addr {
+            AddrV2Address::Ipv4(ip) => &ip.octets(),
+            AddrV2Address::Ipv6(ip) => &ip.octets(),
+            AddrV2Address::TorV2(b) => b,
+            AddrV2Address::TorV3(b) => b,
+        };
+        dst[n + 1] = addr.len() as u8;
+        n += 2;
+        dst[n..n + addr.len()].copy_from_slice(addr);
+        n += addr.len();
+        dst[n..n + 2].copy_from_slice(&self.port.to_be_bytes());
+        n + 2
     }
 
     /// The legacy form of this entry, if it has one (IPv4 and IPv6 only).

@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use bytes::BytesMut;
 
-use crate::wire::encode::{Reader, check_count, put_compact_size};
+use crate::wire::encode::{Reader, check_count, put_compact_size, put_fixed};
 use crate::wire::error::{DecodeError, EncodeError, Field};
 use crate::wire::{AddrV2, NetAddress};
 
@@ -21,7 +21,14 @@ pub(crate) fn decode_addr(
     let count = r.read_count(MAX_ADDR_PER_MSG as u64, Field::Addresses)?;
     let with_time = version >= NET_ADDRESS_TIME_VERSION;
     let mut list = Vec::with_capacity(r.capacity_for(count, if with_time { 30 } else { 26 }));
-    for _ in 0..count {
+    let done = if with_time {
+        r.read_fixed(count, &mut list, |b| {
+            Some(NetAddress::from_array_with_time(b))
+        })
+    } else {
+        r.read_fixed(count, &mut list, |b| Some(NetAddress::from_array(b)))
+    };
+    for _ in done..count {
         list.push(NetAddress::decode(r, with_time)?);
     }
     Ok(list)
@@ -40,9 +47,10 @@ pub(crate) fn encode_addr(
     check_count(list.len(), max, Field::Addresses)?;
     let with_time = version >= NET_ADDRESS_TIME_VERSION;
     put_compact_size(out, list.len() as u64);
-    out.reserve(list.len() * 30);
-    for a in list {
-        a.encode(out, with_time);
+    if with_time {
+        put_fixed(out, list, NetAddress::to_bytes_with_time);
+    } else {
+        put_fixed(out, list, NetAddress::to_bytes);
     }
     Ok(())
 }
@@ -62,8 +70,14 @@ pub(crate) fn decode_addrv2(r: &mut Reader<'_>) -> Result<Vec<AddrV2>, DecodeErr
 pub(crate) fn encode_addrv2(list: &[AddrV2], out: &mut BytesMut) -> Result<(), EncodeError> {
     check_count(list.len(), MAX_ADDR_PER_MSG, Field::Addresses)?;
     put_compact_size(out, list.len() as u64);
+    // Size everything first, grow the buffer once, then write the entries in place.
+    let start = out.len();
+    let len: usize = list.iter().map(AddrV2::encoded_len).sum();
+    out.resize(start + len, 0);
+    let mut dst = &mut out[start..];
     for a in list {
-        a.encode(out);
+        let n = a.write_to(dst);
+        dst = &mut dst[n..];
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::tx::{Tx, scan_tx};
-use crate::wire::encode::{Reader, check_count, put_compact_size};
+use crate::wire::encode::{Reader, check_count, put_compact_size, put_fixed};
 use crate::wire::error::{DecodeError, EncodeError, Field};
 use crate::wire::{BlockHeader, Encoding, Hash256};
 
@@ -195,7 +195,11 @@ impl GetBlocks {
 pub(crate) fn decode_headers(r: &mut Reader<'_>) -> Result<Vec<BlockHeader>, DecodeError> {
     let count = r.read_count(MAX_HEADERS as u64, Field::Headers)?;
     let mut headers = Vec::with_capacity(r.capacity_for(count, 81));
-    for _ in 0..count {
+    let done = r.read_fixed(count, &mut headers, |b: &[u8; 81]| {
+        let header = b.first_chunk::<80>()?;
+        (b[80] == 0).then(|| BlockHeader::from_bytes(header))
+    });
+    for _ in done..count {
         headers.push(BlockHeader::decode(r)?);
         let txs = r.read_compact_size()?;
         if txs != 0 {
@@ -211,10 +215,10 @@ pub(crate) fn encode_headers(
 ) -> Result<(), EncodeError> {
     check_count(headers.len(), MAX_HEADERS, Field::Headers)?;
     put_compact_size(out, headers.len() as u64);
-    out.reserve(headers.len() * 81);
-    for h in headers {
-        h.encode(out);
-        out.put_u8(0);
-    }
+    put_fixed(out, headers, |h| {
+        let mut b = [0u8; 81];
+        b[..80].copy_from_slice(&h.to_bytes());
+        b
+    });
     Ok(())
 }

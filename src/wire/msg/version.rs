@@ -77,7 +77,17 @@ impl Version {
         v.user_agent = if strict_ascii {
             r.read_ascii_string(max, Field::UserAgent)?
         } else {
-            r.read_var_string(max, Field::UserAgent)?
+            let mut ua = r.read_var_string(max, Field::UserAgent)?;
+            // Invalid UTF-8 is replaced by U+FFFD (3 bytes), which can lengthen the string past
+            // the limit; cut it so the decoded user agent is never one we would refuse to send.
+            if ua.len() > MAX_USER_AGENT_LEN {
+                let mut end = MAX_USER_AGENT_LEN;
+                while !ua.is_char_boundary(end) {
+                    end -= 1;
+                }
+                ua.truncate(end);
+            }
+            ua
         };
         if r.is_empty() {
             return Ok(v);
