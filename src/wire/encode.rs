@@ -32,6 +32,12 @@ impl<'a> Reader<'a> {
         self.buf.len() - self.pos
     }
 
+    /// The bytes not yet read (without consuming them).
+    #[inline]
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        &self.buf[self.pos..]
+    }
+
     /// Offset of the next byte to read.
     #[inline]
     pub fn position(&self) -> usize {

@@ -389,6 +389,56 @@ pub struct AddrV2 {
 const MAX_ADDRV2_LEN: u64 = 512;
 
 impl AddrV2 {
+    /// Decodes one entry of the common kinds (IPv4, plain IPv6, Tor v3) straight from the
+    /// bytes, with one length check; `None` (nothing consumed) sends the entry through
+    /// [`AddrV2::decode`], which handles every other case and reports every error.
+    #[inline(always)]
+    pub(crate) fn decode_common(r: &mut Reader<'_>) -> Option<AddrV2> {
+        let b = r.rest();
+        let head: &[u8; 16] = b.first_chunk()?;
+        let time = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        // Canonical CompactSize services of 1 or 3 bytes.
+        let (services, at) = match head[4] {
+            n @ 0..=0xfc => (u64::from(n), 5),
+            0xfd => match u16::from_le_bytes([head[5], head[6]]) {
+                n @ 0xfd.. => (u64::from(n), 7),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let (id, len) = (head[at], head[at + 1]);
+        let start = at + 2;
+        let end = start + usize::from(len);
+        let port = b.get(end..end + 2)?;
+        let port = u16::from_be_bytes([port[0], port[1]]);
+        let bytes = &b[start..end];
+        let addr = match (id, bytes.len()) {
+            (1, 4) => AddrV2Address::Ipv4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3])),
+            (2, 16) => {
+                let mut ip = [0u8; 16];
+                ip.copy_from_slice(bytes);
+                let dropped = ip[..6] == ONIONCAT_PREFIX || ip[..12] == IPV4_MAPPED_PREFIX;
+                if dropped {
+                    return None;
+                }
+                AddrV2Address::Ipv6(Ipv6Addr::from(ip))
+            }
+            (4, 32) => {
+                let mut key = [0u8; 32];
+                key.copy_from_slice(bytes);
+                AddrV2Address::TorV3(key)
+            }
+            _ => return None,
+        };
+        r.skip(end + 2).ok()?;
+        Some(AddrV2 {
+            time,
+            services: ServiceFlags(services),
+            addr,
+            port,
+        })
+    }
+
     /// Decodes one entry. `Ok(None)` means the entry was well-formed but of a kind that is
     /// dropped (I2P, CJDNS, unknown network ids, OnionCat or IPv4-mapped IPv6), as btcd does.
     pub fn decode(r: &mut Reader<'_>) -> Result<Option<AddrV2>, DecodeError> {
@@ -504,6 +554,7 @@ impl AddrV2 {
 }
 
 const IPV4_MAPPED_PREFIX: [u8; 12] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+const ONIONCAT_PREFIX: [u8; 6] = [0xfd, 0x87, 0xd8, 0x7e, 0xeb, 0x43];
 
 /// A Bitcoin block header (80 bytes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]

@@ -222,3 +222,50 @@ pub(crate) fn encode_headers(
     });
     Ok(())
 }
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+    use alloc::vec;
+
+    fn slow_headers(r: &mut Reader<'_>) -> Result<Vec<BlockHeader>, DecodeError> {
+        let count = r.read_count(MAX_HEADERS as u64, Field::Headers)?;
+        let mut headers = Vec::new();
+        for _ in 0..count {
+            headers.push(BlockHeader::decode(r)?);
+            let txs = r.read_compact_size()?;
+            if txs != 0 {
+                return Err(DecodeError::HeaderContainsTxs(txs));
+            }
+        }
+        Ok(headers)
+    }
+
+    #[test]
+    fn headers_fast_path_agrees_with_field_by_field_decoding() {
+        let mut seed = 3u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as u8
+        };
+        for round in 0..200 {
+            let count = usize::from(next() % 6);
+            let mut p = vec![count as u8];
+            for _ in 0..count {
+                p.extend((0..80).map(|_| next()));
+                // Mostly the required zero; sometimes a transaction count, canonical or not.
+                match next() % 8 {
+                    0 => p.push(1),
+                    1 => p.extend_from_slice(&[0xfd, 0x00, 0x00]),
+                    _ => p.push(0),
+                }
+            }
+            for cut in 0..=p.len() {
+                let (mut a, mut b) = (Reader::new(&p[..cut]), Reader::new(&p[..cut]));
+                let fast = decode_headers(&mut a).map(|h| (h, a.position()));
+                let slow = slow_headers(&mut b).map(|h| (h, b.position()));
+                assert_eq!(fast, slow, "round {round} cut {cut}");
+            }
+        }
+    }
+}
