@@ -137,8 +137,21 @@ impl<'a> Reader<'a> {
     }
 
     /// A CompactSize; non-canonical encodings are rejected.
-    #[inline]
+    #[inline(always)]
     pub fn read_compact_size(&mut self) -> Result<u64, DecodeError> {
+        // One-byte sizes (every script length, count and item length below 253) inline;
+        // the rest out of line.
+        match self.buf.get(self.pos) {
+            Some(&n) if n < 0xfd => {
+                self.pos += 1;
+                Ok(u64::from(n))
+            }
+            _ => self.read_compact_size_long(),
+        }
+    }
+
+    #[inline(never)]
+    fn read_compact_size_long(&mut self) -> Result<u64, DecodeError> {
         let first = self.read_u8()?;
         let (value, min) = match first {
             0xfd => (u64::from(self.read_u16()?), 0xfd),

@@ -32,7 +32,120 @@ pub(crate) struct TxLayout {
 
 /// Walks one transaction starting at the reader's position, checking every count and length,
 /// without allocating. In witness mode a zero input count is read as the BIP144 marker.
+#[inline]
 pub(crate) fn scan_tx(r: &mut Reader<'_>, encoding: Encoding) -> Result<TxLayout, DecodeError> {
+    match scan_tx_fast(r.rest(), encoding) {
+        Some(layout) => {
+            r.skip(layout.len)?;
+            Ok(layout)
+        }
+        None => scan_tx_exact(r, encoding),
+    }
+}
+
+/// A CompactSize at `b[*p..]` (canonical only), advancing `p`.
+#[inline(always)]
+fn compact_at(b: &[u8], p: &mut usize) -> Option<u64> {
+    let first = *b.get(*p)?;
+    if first < 0xfd {
+        *p += 1;
+        return Some(u64::from(first));
+    }
+    let rest = b.get(*p + 1..)?;
+    let (value, len, min) = match first {
+        0xfd => (u64::from(u16::from_le_bytes(*rest.first_chunk()?)), 3, 0xfd),
+        0xfe => (
+            u64::from(u32::from_le_bytes(*rest.first_chunk()?)),
+            5,
+            0x1_0000,
+        ),
+        _ => (u64::from_le_bytes(*rest.first_chunk()?), 9, 0x1_0000_0000),
+    };
+    if value < min {
+        return None;
+    }
+    *p += len;
+    Some(value)
+}
+
+/// [`scan_tx_exact`] for a well-formed transaction, on the bytes directly: one bounds check per
+/// length read instead of one per field. `None` means "not the easy case" (anything malformed,
+/// truncated or over a limit), and the caller walks the transaction again with
+/// [`scan_tx_exact`], which reports the error exactly.
+#[inline]
+fn scan_tx_fast(b: &[u8], encoding: Encoding) -> Option<TxLayout> {
+    let mut p = 4; // version
+    let mut inputs = compact_at(b, &mut p)?;
+    let mut has_marker = false;
+    if inputs == 0 && encoding == Encoding::Witness {
+        if *b.get(p)? != 0x01 {
+            return None;
+        }
+        p += 1;
+        has_marker = true;
+        inputs = compact_at(b, &mut p)?;
+    }
+    if inputs > MAX_TX_INPUTS {
+        return None;
+    }
+    let mut script_bytes: u64 = 0;
+    for _ in 0..inputs {
+        p += 36; // previous outpoint
+        let len = compact_at(b, &mut p).filter(|&len| len <= MAX_SCRIPT_LEN)?;
+        script_bytes += len;
+        if script_bytes > MAX_SCRIPT_BYTES {
+            return None;
+        }
+        p += len as usize + 4; // script, sequence
+    }
+    let outputs = compact_at(b, &mut p)?;
+    if outputs > MAX_TX_OUTPUTS {
+        return None;
+    }
+    for _ in 0..outputs {
+        p += 8; // value
+        let len = compact_at(b, &mut p).filter(|&len| len <= MAX_SCRIPT_LEN)?;
+        script_bytes += len;
+        if script_bytes > MAX_SCRIPT_BYTES {
+            return None;
+        }
+        p += len as usize;
+    }
+    let mut witness_start = None;
+    if has_marker {
+        witness_start = Some(p);
+        let mut any_witness = false;
+        for _ in 0..inputs {
+            let items = compact_at(b, &mut p)?;
+            if items > MAX_WITNESS_ITEMS {
+                return None;
+            }
+            any_witness |= items != 0;
+            for _ in 0..items {
+                let len = compact_at(b, &mut p).filter(|&len| len <= MAX_SCRIPT_LEN)?;
+                script_bytes += len;
+                if script_bytes > MAX_SCRIPT_BYTES {
+                    return None;
+                }
+                p += len as usize;
+            }
+        }
+        if !any_witness {
+            return None;
+        }
+    }
+    p += 4; // lock time
+    (p <= b.len()).then_some(TxLayout {
+        len: p,
+        witness_start,
+        inputs: inputs as u32,
+        outputs: outputs as u32,
+    })
+}
+
+/// The field-by-field walk behind [`scan_tx`], which reports every error at the field where
+/// btcd reports it.
+fn scan_tx_exact(r: &mut Reader<'_>, encoding: Encoding) -> Result<TxLayout, DecodeError> {
     let start = r.position();
     r.skip(4)?; // version
     let mut inputs = r.read_count(MAX_TX_INPUTS, Field::TxInputs)?;
@@ -341,4 +454,75 @@ pub fn build_simple_tx(prev: Hash256, index: u32, value: i64, script: &[u8]) -> 
     out.put_slice(script);
     out.put_u32_le(0);
     Tx::from_bytes(out.freeze(), Encoding::Base).expect("a well-formed transaction")
+}
+
+#[cfg(all(test, feature = "std"))]
+mod fast_path_tests {
+    use super::*;
+
+    /// The transactions of the corpus's segwit block (2,500, 2,065 with witnesses), as slices.
+    fn corpus_txs(block: &[u8]) -> Vec<&[u8]> {
+        let mut r = Reader::new(block);
+        r.skip(80).unwrap();
+        let n = r.read_compact_size().unwrap();
+        (0..n)
+            .map(|_| {
+                let start = r.position();
+                let layout = scan_tx_exact(&mut r, Encoding::Witness).unwrap();
+                &block[start..start + layout.len]
+            })
+            .collect()
+    }
+
+    fn agree(b: &[u8], encoding: Encoding, what: &str) {
+        let mut r = Reader::new(b);
+        let exact = scan_tx_exact(&mut r, encoding).map(|l| (l, r.position()));
+        let mut r = Reader::new(b);
+        let fast = scan_tx(&mut r, encoding).map(|l| (l, r.position()));
+        assert_eq!(fast, exact, "{what}");
+        if let Some(l) = scan_tx_fast(b, encoding) {
+            assert_eq!(Ok((l, l.len)), exact, "{what}: fast path accepted");
+        }
+    }
+
+    #[test]
+    fn fast_scan_agrees_with_the_exact_walk() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/vectors/corpus/block702861.raw"
+        );
+        let Ok(block) = std::fs::read(path) else {
+            return; // corpus not beside this checkout
+        };
+        let txs = corpus_txs(&block);
+        assert_eq!(txs.len(), 2500);
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as usize
+        };
+        for (i, tx) in txs.iter().enumerate() {
+            assert!(scan_tx_fast(tx, Encoding::Witness).is_some(), "tx {i}");
+            agree(tx, Encoding::Witness, "as is");
+            agree(tx, Encoding::Base, "base");
+            if i % 10 != 0 {
+                continue;
+            }
+            for cut in 0..tx.len() {
+                agree(&tx[..cut], Encoding::Witness, "cut");
+            }
+            for _ in 0..200 {
+                let mut m = tx.to_vec();
+                let at = next() % m.len();
+                m[at] = match next() % 4 {
+                    0 => 0,
+                    1 => 0xfd,
+                    2 => 0xff,
+                    _ => next() as u8,
+                };
+                agree(&m, Encoding::Witness, "mutated");
+                agree(&m, Encoding::Base, "mutated base");
+            }
+        }
+    }
 }
