@@ -677,3 +677,25 @@ async fn mio_adapter_interoperates_with_the_tokio_adapter() {
     .await
     .expect("timed out");
 }
+
+/// Single-threaded on purpose: all the calls are queued before the node task runs again.
+#[tokio::test(flavor = "current_thread")]
+async fn node_task_loses_no_command_in_a_burst() {
+    timeout(LIMIT, async {
+        let (tx, _rx) = unbounded_channel();
+        let node = NodeHandle::spawn(Node::new(cfg(), &mut ChaCha20Rng::seed_from_u64(9)), 0, tx);
+        // Far more commands than the node task handles per batch, all queued at once: a dropped
+        // command would drop its reply channel and fail the call.
+        let calls: Vec<_> = (0..5000u32)
+            .map(|i| {
+                let node = node.clone();
+                tokio::spawn(async move { node.call(move |_, _| i).await })
+            })
+            .collect();
+        for (i, call) in calls.into_iter().enumerate() {
+            assert_eq!(call.await.expect("a call was lost"), i as u32);
+        }
+    })
+    .await
+    .expect("timed out");
+}

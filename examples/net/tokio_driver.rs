@@ -120,13 +120,16 @@ async fn run(
             _ = sleep_until(node.poll_timeout()) => None,
         };
         let mut closed = Vec::new();
-        let mut next = first;
+        let mut pending = first;
         for _ in 0..BATCH {
+            let Some(cmd) = pending.take().or_else(|| rx.try_recv().ok()) else {
+                break;
+            };
             let now = Time::now();
-            match next.take() {
-                Some(Cmd::Stream(stream, inbound)) => {
+            match cmd {
+                Cmd::Stream(stream, inbound) => {
                     let Ok(addr) = stream.peer_addr() else {
-                        continue;
+                        continue; // already reset by the remote
                     };
                     let id = if inbound {
                         node.accept(addr, now)
@@ -137,18 +140,13 @@ async fn run(
                     writers.insert(id, (addr, wtx));
                     tokio::spawn(peer_io(id, stream, wrx, me.tx.clone()));
                 }
-                Some(Cmd::Input(id, data)) => node.handle_input(id, now, &data),
-                Some(Cmd::Sent(id, n)) => node.on_sent(id, n, now),
-                Some(Cmd::Closed(id)) => {
+                Cmd::Input(id, data) => node.handle_input(id, now, &data),
+                Cmd::Sent(id, n) => node.on_sent(id, n, now),
+                Cmd::Closed(id) => {
                     node.handle_closed(id);
                     closed.push(id);
                 }
-                Some(Cmd::Call(f)) => f(&mut node, now),
-                None => {}
-            }
-            match rx.try_recv() {
-                Ok(cmd) => next = Some(cmd),
-                Err(_) => break,
+                Cmd::Call(f) => f(&mut node, now),
             }
         }
         let now = Time::now();
