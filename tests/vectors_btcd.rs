@@ -558,7 +558,7 @@ fn decode_frame(v: &Value) -> Outcome {
             network_of(v),
             pver(v),
         )
-        .is_ok_and(|h| min_version(h.command).is_none());
+        .is_ok_and(|h| min_version(h.command, Chain::Bitcoin).is_none());
     if !unknown {
         match (&deliver, &skip) {
             (Ok(a), Ok(b)) => assert_eq!(a.fields, b.fields, "{}: policies differ", v["name"]),

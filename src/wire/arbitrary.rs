@@ -342,7 +342,7 @@ fn unknown_command(u: &mut Unstructured<'_>) -> Result<Command> {
         name.push(char::from(u.int_in_range(0x20..=0x7eu8)?));
     }
     let command = Command::new(&name).unwrap_or(Command::ALERT);
-    Ok(match min_version(command) {
+    Ok(match min_version(command, crate::network::Chain::Bitcoin) {
         None => command,
         Some(_) => Command::new("notacommand").unwrap_or(command),
     })

@@ -5,6 +5,10 @@ use alloc::vec::Vec;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::command::Kind;
+use super::decred::{
+    self, CFilterV2, DcrAddrV2, DcrBlock, DcrBlockHeader, DcrCFHeaders, DcrCFilter,
+    DcrGetCFHeaders, DcrTx, GetCFilter, GetCFsV2, GetInitState, InitState, MiningState, MixMessage,
+};
 use super::encode::{Reader, check_count, put_compact_size, put_fixed};
 use super::error::{DecodeError, EncodeError, Field};
 use super::msg::addr::{decode_addr, decode_addrv2, encode_addr, encode_addrv2};
@@ -14,7 +18,7 @@ use super::msg::cfilter::{CFCheckpt, CFHeaders, CFilter, GetCFCheckpt, GetCFilte
 use super::msg::compact::{BlockTxn, CmpctBlock, GetBlockTxn, SendCmpct, SendTxRcncl};
 use super::msg::reject::Reject;
 use super::msg::version::Version;
-use super::{AddrV2, Block, BlockHeader, Command, InvType, InvVect, NetAddress, Tx};
+use super::{AddrV2, Block, BlockHeader, Command, Hash256, InvType, InvVect, NetAddress, Tx};
 use crate::network::Chain;
 
 /// Most entries in `inv`, `getdata` and `notfound`.
@@ -76,6 +80,13 @@ impl Context {
         encoding: Encoding::Witness,
     };
 
+    /// Decred at the latest protocol version (the encoding does not apply to Decred).
+    pub const DECRED: Context = Context {
+        chain: Chain::Decred,
+        version: decred::versions::LATEST,
+        encoding: Encoding::Base,
+    };
+
     /// A copy with another protocol version.
     pub const fn with_version(self, version: u32) -> Context {
         Context { version, ..self }
@@ -87,7 +98,9 @@ impl Context {
     }
 }
 
-/// Every message of the Bitcoin peer protocol (WIRE.md section 4 plus BIP152/BIP330).
+/// Every message of the Bitcoin peer protocol (WIRE.md section 4 plus BIP152/BIP330) and of
+/// the Decred one (section 5). Decred layouts of commands Bitcoin also uses have `Dcr`
+/// variants; Decred-only commands have plain names. Which set applies is [`Context::chain`].
 ///
 /// Small messages decode to plain structs; `block`, `tx`, filters and other large payloads are
 /// zero-copy `Bytes` slices of the receive buffer.
@@ -168,6 +181,44 @@ pub enum Message {
     SendTxRcncl(SendTxRcncl),
     /// `alert`, kept raw (the alert system is retired; nothing acts on it)
     Alert(Bytes),
+    /// Decred `headers` (180-byte headers)
+    DcrHeaders(Vec<DcrBlockHeader>),
+    /// Decred `block`
+    DcrBlock(DcrBlock),
+    /// Decred `tx`
+    DcrTx(DcrTx),
+    /// Decred `addrv2` (not BIP155)
+    DcrAddrV2(Vec<DcrAddrV2>),
+    /// Decred `getcfheaders`
+    DcrGetCFHeaders(DcrGetCFHeaders),
+    /// Decred `cfilter`
+    DcrCFilter(DcrCFilter),
+    /// Decred `cfheaders`
+    DcrCFHeaders(DcrCFHeaders),
+    /// Decred `getminings`
+    GetMiningState,
+    /// Decred `miningstate`
+    MiningState(MiningState),
+    /// Decred `getinitstate`
+    GetInitState(GetInitState),
+    /// Decred `initstate`
+    InitState(InitState),
+    /// Decred `getcfilter`
+    GetCFilter(GetCFilter),
+    /// Decred `getcftypes`
+    GetCFTypes,
+    /// Decred `cftypes`: the filter types served
+    CFTypes(Vec<u8>),
+    /// Decred `getcfilterv2`: a block hash
+    GetCFilterV2(Hash256),
+    /// Decred `cfilterv2`
+    CFilterV2(CFilterV2),
+    /// Decred `getcfsv2`
+    GetCFsV2(GetCFsV2),
+    /// Decred `cfiltersv2`
+    CFiltersV2(Vec<CFilterV2>),
+    /// Decred mixing messages (`mixpairreq`, `mixkeyxchg`, …)
+    Mix(MixMessage),
     /// A well-formed command this crate does not know, with its payload.
     Unknown {
         /// The command.
@@ -218,6 +269,25 @@ impl Message {
             Message::BlockTxn(_) => Command::BLOCKTXN,
             Message::SendTxRcncl(_) => Command::SENDTXRCNCL,
             Message::Alert(_) => Command::ALERT,
+            Message::DcrHeaders(_) => Command::HEADERS,
+            Message::DcrBlock(_) => Command::BLOCK,
+            Message::DcrTx(_) => Command::TX,
+            Message::DcrAddrV2(_) => Command::ADDRV2,
+            Message::DcrGetCFHeaders(_) => Command::GETCFHEADERS,
+            Message::DcrCFilter(_) => Command::CFILTER,
+            Message::DcrCFHeaders(_) => Command::CFHEADERS,
+            Message::GetMiningState => Command::GETMININGSTATE,
+            Message::MiningState(_) => Command::MININGSTATE,
+            Message::GetInitState(_) => Command::GETINITSTATE,
+            Message::InitState(_) => Command::INITSTATE,
+            Message::GetCFilter(_) => Command::GETCFILTER,
+            Message::GetCFTypes => Command::GETCFTYPES,
+            Message::CFTypes(_) => Command::CFTYPES,
+            Message::GetCFilterV2(_) => Command::GETCFILTERV2,
+            Message::CFilterV2(_) => Command::CFILTERV2,
+            Message::GetCFsV2(_) => Command::GETCFSV2,
+            Message::CFiltersV2(_) => Command::CFILTERSV2,
+            Message::Mix(m) => m.command(),
             Message::Unknown { command, .. } => *command,
         }
     }
@@ -229,14 +299,21 @@ impl Message {
         match self {
             Message::Block(b) => Some(InvVect::new(InvType::BLOCK, b.block_hash())),
             Message::Tx(t) => Some(InvVect::new(InvType::TX, t.txid())),
+            Message::DcrBlock(b) => Some(InvVect::new(InvType::BLOCK, b.block_hash())),
+            Message::DcrTx(t) => Some(InvVect::new(InvType::TX, t.txid())),
+            Message::Mix(m) => Some(InvVect::new(InvType::MIX, m.hash())),
             _ => None,
         }
     }
 
     /// Decodes `payload` as the message named by `command`. Unknown commands become
     /// [`Message::Unknown`]. The whole payload must be consumed: trailing bytes are an error,
-    /// as in current btcd and dcrd (WIRE.md 1.4 step 9).
+    /// as in current btcd and dcrd (WIRE.md 1.4 step 9). On [`Chain::Decred`] the Decred
+    /// layouts apply (see [`decred`](super::decred)).
     pub fn decode(command: Command, payload: Bytes, ctx: &Context) -> Result<Message, DecodeError> {
+        if ctx.chain == Chain::Decred {
+            return decred::decode(command, payload, ctx);
+        }
         let Some(kind) = command.kind() else {
             return Ok(Message::Unknown { command, payload });
         };
@@ -260,10 +337,14 @@ impl Message {
     }
 
     /// Appends the payload encoding to `out` (no frame header). Fails if the message does not
-    /// exist at `ctx.version` or a list is over its limit.
+    /// exist at `ctx.version`, does not exist on `ctx.chain` ([`EncodeError::InvalidForChain`])
+    /// or a list is over its limit.
     pub fn encode_payload(&self, out: &mut BytesMut, ctx: &Context) -> Result<(), EncodeError> {
+        if ctx.chain == Chain::Decred {
+            return decred::encode_payload(self, out, ctx);
+        }
         let command = self.command();
-        if let Some(min) = min_version(command) {
+        if let Some(min) = min_version(command, Chain::Bitcoin) {
             if ctx.version < min {
                 return Err(EncodeError::InvalidForVersion {
                     command,
@@ -311,6 +392,25 @@ impl Message {
             Message::BlockTxn(b) => b.encode(out, ctx.encoding)?,
             Message::SendTxRcncl(s) => s.encode(out),
             Message::Alert(raw) | Message::Unknown { payload: raw, .. } => out.put_slice(raw),
+            Message::DcrHeaders(_)
+            | Message::DcrBlock(_)
+            | Message::DcrTx(_)
+            | Message::DcrAddrV2(_)
+            | Message::DcrGetCFHeaders(_)
+            | Message::DcrCFilter(_)
+            | Message::DcrCFHeaders(_)
+            | Message::GetMiningState
+            | Message::MiningState(_)
+            | Message::GetInitState(_)
+            | Message::InitState(_)
+            | Message::GetCFilter(_)
+            | Message::GetCFTypes
+            | Message::CFTypes(_)
+            | Message::GetCFilterV2(_)
+            | Message::CFilterV2(_)
+            | Message::GetCFsV2(_)
+            | Message::CFiltersV2(_)
+            | Message::Mix(_) => return Err(EncodeError::InvalidForChain(command)),
         }
         Ok(())
     }
@@ -389,9 +489,14 @@ fn encode_inv(list: &[InvVect], out: &mut BytesMut) -> Result<(), EncodeError> {
     Ok(())
 }
 
-/// The lowest protocol version at which `command` exists, or `None` for unknown commands.
-pub fn min_version(command: Command) -> Option<u32> {
-    command.kind().map(kind_min_version)
+/// The lowest protocol version at which `command` exists on `chain`, or `None` for commands
+/// that chain's stream reader does not know (on Decred this includes `reject`, and `addr`
+/// additionally stops existing at protocol 12; see [`decred`](super::decred)).
+pub fn min_version(command: Command, chain: Chain) -> Option<u32> {
+    match chain {
+        Chain::Bitcoin => command.kind().map(kind_min_version),
+        Chain::Decred => decred::min_version(command),
+    }
 }
 
 fn kind_min_version(kind: Kind) -> u32 {
@@ -434,9 +539,12 @@ fn kind_min_version(kind: Kind) -> u32 {
     }
 }
 
-/// The largest payload `command` may carry at protocol `version` (WIRE.md section 4).
-/// Unknown commands get the chain's global cap.
+/// The largest payload `command` may carry at protocol `version` on `chain` (WIRE.md sections
+/// 4 and 5). Unknown commands get the chain's global cap.
 pub fn max_payload_len(command: Command, version: u32, chain: Chain) -> u32 {
+    if chain == Chain::Decred {
+        return decred::max_payload_len(command, version);
+    }
     let global = chain.max_frame_payload();
     let addr_size = if version >= versions::NET_ADDRESS_TIME {
         30

@@ -6,6 +6,7 @@
 #[cfg(feature = "arbitrary")]
 mod arbitrary;
 mod command;
+pub mod decred;
 pub mod encode;
 mod error;
 mod frame;
