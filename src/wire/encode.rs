@@ -285,18 +285,29 @@ pub fn put_var_bytes(out: &mut BytesMut, bytes: &[u8]) {
     out.put_slice(bytes);
 }
 
-/// Appends `list` as fixed-size entries: the buffer grows once and each entry is written in
-/// place, instead of one `put_*` call (and capacity check) per field.
+/// Size of the stack buffer list encoders stage entries in.
+pub(crate) const STAGE: usize = 2048;
+
+/// Appends `list` as fixed-size entries (`N` ≤ [`STAGE`]). Entries are written field by field
+/// into a stack buffer that is appended a couple of kilobytes at a time: no `put_*` call (and
+/// capacity check) per field, and no zero-filling of the output before writing it.
 #[inline]
 pub(crate) fn put_fixed<T, const N: usize>(
     out: &mut BytesMut,
     list: &[T],
-    entry: impl Fn(&T) -> [u8; N],
+    write: impl Fn(&T, &mut [u8; N]),
 ) {
-    let start = out.len();
-    out.resize(start + list.len() * N, 0);
-    for (dst, item) in out[start..].chunks_exact_mut(N).zip(list) {
-        dst.copy_from_slice(&entry(item));
+    out.reserve(list.len() * N);
+    let mut stage = [0u8; STAGE];
+    for group in list.chunks((STAGE / N).max(1)) {
+        let bytes = &mut stage[..group.len() * N];
+        for (dst, item) in bytes.chunks_exact_mut(N).zip(group) {
+            // Always `Some`: `chunks_exact_mut` yields `N` bytes.
+            if let Some(dst) = dst.first_chunk_mut::<N>() {
+                write(item, dst);
+            }
+        }
+        out.extend_from_slice(bytes);
     }
 }
 

@@ -485,7 +485,7 @@ fn decode_inv(r: &mut Reader<'_>) -> Result<Vec<InvVect>, DecodeError> {
 fn encode_inv(list: &[InvVect], out: &mut BytesMut) -> Result<(), EncodeError> {
     check_count(list.len(), MAX_INV_PER_MSG, Field::InvVectors)?;
     put_compact_size(out, list.len() as u64);
-    put_fixed(out, list, InvVect::to_bytes);
+    put_fixed(out, list, InvVect::write_wire);
     Ok(())
 }
 

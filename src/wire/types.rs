@@ -158,9 +158,15 @@ impl InvVect {
     #[inline]
     pub(crate) fn to_bytes(&self) -> [u8; 36] {
         let mut b = [0u8; 36];
+        self.write_wire(&mut b);
+        b
+    }
+
+    /// Writes the 36 bytes on the wire into `b`.
+    #[inline]
+    pub(crate) fn write_wire(&self, b: &mut [u8; 36]) {
         b[..4].copy_from_slice(&self.inv_type.0.to_le_bytes());
         b[4..].copy_from_slice(&self.hash.0);
-        b
     }
 }
 
@@ -331,10 +337,25 @@ impl NetAddress {
     #[inline]
     pub(crate) fn to_bytes(&self) -> [u8; 26] {
         let mut b = [0u8; 26];
+        self.write_wire(&mut b);
+        b
+    }
+
+    /// Writes the 26 bytes on the wire without the timestamp into `b`.
+    #[inline]
+    pub(crate) fn write_wire(&self, b: &mut [u8; 26]) {
         b[..8].copy_from_slice(&self.services.0.to_le_bytes());
         b[8..24].copy_from_slice(&self.ip.octets());
         b[24..].copy_from_slice(&self.port.to_be_bytes());
-        b
+    }
+
+    /// Writes the 30 bytes on the wire with the timestamp into `b`.
+    #[inline]
+    pub(crate) fn write_wire_with_time(&self, b: &mut [u8; 30]) {
+        b[..4].copy_from_slice(&self.time.to_le_bytes());
+        b[4..12].copy_from_slice(&self.services.0.to_le_bytes());
+        b[12..28].copy_from_slice(&self.ip.octets());
+        b[28..].copy_from_slice(&self.port.to_be_bytes());
     }
 
     /// The 30 bytes on the wire with the timestamp.
@@ -598,13 +619,19 @@ impl BlockHeader {
     /// The 80 header bytes.
     pub fn to_bytes(&self) -> [u8; 80] {
         let mut b = [0u8; 80];
+        self.write_wire(&mut b);
+        b
+    }
+
+    /// Writes the 80 header bytes into `b`.
+    #[inline]
+    pub(crate) fn write_wire(&self, b: &mut [u8; 80]) {
         b[0..4].copy_from_slice(&self.version.to_le_bytes());
         b[4..36].copy_from_slice(&self.prev_block.0);
         b[36..68].copy_from_slice(&self.merkle_root.0);
         b[68..72].copy_from_slice(&self.time.to_le_bytes());
         b[72..76].copy_from_slice(&self.bits.to_le_bytes());
         b[76..80].copy_from_slice(&self.nonce.to_le_bytes());
-        b
     }
 
     /// The block hash (double SHA-256 of the header).

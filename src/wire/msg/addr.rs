@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use bytes::BytesMut;
 
-use crate::wire::encode::{Reader, check_count, put_compact_size, put_fixed};
+use crate::wire::encode::{Reader, STAGE, check_count, put_compact_size, put_fixed};
 use crate::wire::error::{DecodeError, EncodeError, Field};
 use crate::wire::{AddrV2, NetAddress};
 
@@ -48,9 +48,9 @@ pub(crate) fn encode_addr(
     let with_time = version >= NET_ADDRESS_TIME_VERSION;
     put_compact_size(out, list.len() as u64);
     if with_time {
-        put_fixed(out, list, NetAddress::to_bytes_with_time);
+        put_fixed(out, list, NetAddress::write_wire_with_time);
     } else {
-        put_fixed(out, list, NetAddress::to_bytes);
+        put_fixed(out, list, NetAddress::write_wire);
     }
     Ok(())
 }
@@ -72,15 +72,18 @@ pub(crate) fn decode_addrv2(r: &mut Reader<'_>) -> Result<Vec<AddrV2>, DecodeErr
 pub(crate) fn encode_addrv2(list: &[AddrV2], out: &mut BytesMut) -> Result<(), EncodeError> {
     check_count(list.len(), MAX_ADDR_PER_MSG, Field::Addresses)?;
     put_compact_size(out, list.len() as u64);
-    // Size everything first, grow the buffer once, then write the entries in place.
-    let start = out.len();
-    let len: usize = list.iter().map(AddrV2::encoded_len).sum();
-    out.resize(start + len, 0);
-    let mut dst = &mut out[start..];
+    // Entries are written into a stack buffer that is appended a couple of kilobytes at a time.
+    out.reserve(list.iter().map(AddrV2::encoded_len).sum());
+    let mut stage = [0u8; STAGE];
+    let mut used = 0;
     for a in list {
-        let n = a.write_to(dst);
-        dst = &mut dst[n..];
+        if STAGE - used < AddrV2::MAX_SIZE {
+            out.extend_from_slice(&stage[..used]);
+            used = 0;
+        }
+        used += a.write_to(&mut stage[used..]);
     }
+    out.extend_from_slice(&stage[..used]);
     Ok(())
 }
 

@@ -215,10 +215,11 @@ pub(crate) fn encode_headers(
 ) -> Result<(), EncodeError> {
     check_count(headers.len(), MAX_HEADERS, Field::Headers)?;
     put_compact_size(out, headers.len() as u64);
-    put_fixed(out, headers, |h| {
-        let mut b = [0u8; 81];
-        b[..80].copy_from_slice(&h.to_bytes());
-        b
+    // The 81st byte of each entry, the transaction count, stays 0.
+    put_fixed(out, headers, |h, b: &mut [u8; 81]| {
+        if let Some(b) = b.first_chunk_mut::<80>() {
+            h.write_wire(b);
+        }
     });
     Ok(())
 }
