@@ -11,7 +11,7 @@ use rand_core::RngCore;
 
 use crate::peer::{Config, DisconnectReason, Event, PeerRng, PeerState};
 use crate::time::Time;
-use crate::wire::{InvVect, Message, NetAddress};
+use crate::wire::{InvType, InvVect, Message, NetAddress};
 
 /// Identifies a peer within a [`Node`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -112,9 +112,10 @@ impl Node {
     }
 
     /// Announces `iv` to every ready peer that is not known to have it (trickled).
+    /// Transactions go only to peers that want transaction relay (see [`relays_to`]).
     pub fn announce(&mut self, iv: InvVect) {
         for slot in self.peers.values_mut() {
-            if slot.peer.is_ready() {
+            if relays_to(&slot.peer, &iv) {
                 slot.peer.queue_inventory(iv);
             }
         }
@@ -214,9 +215,11 @@ impl Node {
         match msg {
             Message::Inv(list) => {
                 for (other, slot) in self.peers.iter_mut() {
-                    if *other != from && slot.peer.is_ready() {
+                    if *other != from {
                         for iv in list {
-                            slot.peer.queue_inventory(*iv);
+                            if relays_to(&slot.peer, iv) {
+                                slot.peer.queue_inventory(*iv);
+                            }
                         }
                     }
                 }
@@ -239,4 +242,17 @@ impl Node {
             _ => {}
         }
     }
+}
+
+/// Whether the node relays `iv` to `peer`: only once it is ready, and transactions only if it
+/// wants transaction relay ([`PeerState::wants_tx_relay`]: its `version` relay flag, or a bloom
+/// filter loaded since). btcd's server skips such peers the same way, and Bitcoin Core
+/// disconnects a peer that announces transactions on a `-blocksonly` or block-relay-only
+/// connection (both send relay = false).
+pub fn relays_to(peer: &PeerState, iv: &InvVect) -> bool {
+    let is_tx = matches!(
+        iv.inv_type,
+        InvType::TX | InvType::WTX | InvType::WITNESS_TX
+    );
+    peer.is_ready() && (!is_tx || peer.wants_tx_relay())
 }

@@ -293,9 +293,13 @@ impl Scripted {
     }
 
     /// Bitcoin Core's side of a handshake with a node that dialed it (net_processing.cpp:
-    /// `version`, then `wtxidrelay`, `sendaddrv2`, `sendtxrcncl`, then `verack`). Returns the
-    /// node's `version`, its raw frame and the messages it sent up to its `verack`.
-    async fn core_handshake(&mut self) -> (VersionMessage, Vec<u8>, Vec<NetworkMessage>) {
+    /// `version`, then `wtxidrelay`, `sendaddrv2`, `sendtxrcncl`, then `verack`); `relay` is
+    /// false for a `-blocksonly` Core. Returns the node's `version`, its raw frame and the
+    /// messages it sent up to its `verack`.
+    async fn core_handshake(
+        &mut self,
+        relay: bool,
+    ) -> (VersionMessage, Vec<u8>, Vec<NetworkMessage>) {
         let (msg, raw) = self.recv().await;
         let NetworkMessage::Version(theirs) = msg else {
             panic!("first message {msg:?}")
@@ -309,7 +313,7 @@ impl Scripted {
             nonce: 0x1234_5678_9abc_def0,
             user_agent: "/Satoshi:28.1.0/".into(),
             start_height: 850_000,
-            relay: true,
+            relay,
         };
         self.send(NetworkMessage::Version(ours)).await;
         self.send(NetworkMessage::WtxidRelay).await;
@@ -360,7 +364,7 @@ async fn dial_scripted_core(seed: u64) -> (NodeHandle, UnboundedReceiver<NodeEve
 async fn bitcoin_core_handshake_bytes_and_post_verack_traffic_are_tolerated() {
     timeout(LIMIT, async {
         let (node, mut events, mut core) = dial_scripted_core(4).await;
-        let (version, raw, negotiation) = core.core_handshake().await;
+        let (version, raw, negotiation) = core.core_handshake(true).await;
         // Our version as Core parses it, relay byte included (last payload byte).
         assert_eq!(version.version, 70016);
         assert!(version.relay);
@@ -538,7 +542,7 @@ fn frames(mut bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 async fn corrupt_frame_after_handshake_gets_reject_malformed_and_a_hang_up() {
     timeout(LIMIT, async {
         let (_node, mut events, mut core) = dial_scripted_core(5).await;
-        core.core_handshake().await;
+        core.core_handshake(true).await;
         let mut frame = serialize(&RawNetworkMessage::new(
             Magic::REGTEST,
             NetworkMessage::Ping(1),
@@ -694,6 +698,67 @@ async fn node_task_loses_no_command_in_a_burst() {
             .collect();
         for (i, call) in calls.into_iter().enumerate() {
             assert_eq!(call.await.expect("a call was lost"), i as u32);
+        }
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_are_not_relayed_to_a_blocks_only_core() {
+    timeout(LIMIT, async {
+        // The node dials a -blocksonly Core (relay = false) and accepts a bitpeer dialer.
+        let (node, mut events, mut core) = dial_scripted_core(10).await;
+        core.core_handshake(false).await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        node.listen(listener);
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let (dtx, _drx) = unbounded_channel();
+        let dialer = NodeHandle::spawn(Node::new(cfg(), &mut rng), 1, dtx);
+        dialer.connect(addr).await.unwrap();
+        let mut ready = 0;
+        while ready < 2 {
+            if let Event::Ready(_) = events.recv().await.unwrap().event {
+                ready += 1; // Core, then the dialer
+            }
+        }
+        let [tx, block] = [0, 1].map(|_| Hash256(rng.r#gen()));
+        let wtx = InvVect::new(InvType::WTX, tx);
+        dialer.call(move |node, _| node.announce(wtx)).await;
+        loop {
+            if let Event::Message(Message::Inv(list)) = events.recv().await.unwrap().event {
+                assert_eq!(list, vec![wtx]);
+                break;
+            }
+        }
+        // Several trickle rounds pass; then a block, which is announced at once.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (queued, known) = node
+            .call(move |node, _| {
+                let core = node.peer(PeerId(0)).unwrap();
+                (core.queued_inventory(), core.is_known_inventory(&wtx))
+            })
+            .await;
+        assert_eq!(
+            (queued, known),
+            (0, false),
+            "the transaction was queued for Core"
+        );
+        let block_iv = InvVect::new(InvType::BLOCK, block);
+        dialer.call(move |node, _| node.announce(block_iv)).await;
+        loop {
+            match core.recv().await.0 {
+                NetworkMessage::Inv(list) => {
+                    assert_eq!(
+                        list,
+                        vec![Inventory::Block(BlockHash::from_byte_array(block.0))]
+                    );
+                    break;
+                }
+                NetworkMessage::Ping(n) => core.send(NetworkMessage::Pong(n)).await,
+                _ => {}
+            }
         }
     })
     .await
