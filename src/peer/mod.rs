@@ -315,6 +315,9 @@ impl PeerState {
                 Purpose::Normal if self.phase == Phase::Active && !self.is_decred() => {
                     self.stall.on_sent(w.command, now, self.cfg.stall_timeout)
                 }
+                Purpose::Normal if self.is_decred() => {
+                    self.on_decred_request_written(w.command, now)
+                }
                 _ => {}
             }
             if let Some(id) = w.id {
@@ -844,19 +847,25 @@ impl PeerState {
         self.queue(&Message::Verack, None, Purpose::Handshake);
     }
 
-    /// dcrd's stall bookkeeping happens when a request is queued: every `getdata` vector gets
-    /// a deadline (refusing bursts over [`MAX_PENDING_INVENTORY`]), as does `getinitstate`.
+    /// dcrd's pending-request limit applies when a request is queued: a `getdata` that would
+    /// take the vectors pending or queued over [`MAX_PENDING_INVENTORY`] disconnects.
     fn track_decred_request(&mut self, msg: &Message) {
-        let (now, timeout) = (self.clock, self.cfg.stall_timeout);
-        match msg {
-            Message::GetData(list) if !self.inv_stall.on_getdata(list, now, timeout) => {
-                let pending = self.inv_stall.pending() + list.len();
+        if let Message::GetData(list) = msg {
+            if !self.inv_stall.on_getdata_queued(list) {
+                let pending = self.inv_stall.pending() + self.inv_stall.queued() + list.len();
                 self.close(DisconnectReason::TooManyPendingRequests(pending));
             }
-            m if m.command().as_str() == "getinitstate" => {
-                self.inv_stall.on_getinitstate(now, timeout)
-            }
-            _ => {}
+        }
+    }
+
+    /// dcrd's stall deadlines start when a request is written (PEER.md section 15, "on sent"),
+    /// not when it is queued: a request stuck behind our own backlog is not the remote's delay.
+    fn on_decred_request_written(&mut self, command: crate::wire::Command, now: Time) {
+        let timeout = self.cfg.stall_timeout;
+        if command == crate::wire::Command::GETDATA {
+            self.inv_stall.on_getdata_written(now, timeout);
+        } else if command.as_str() == "getinitstate" {
+            self.inv_stall.on_getinitstate(now, timeout);
         }
     }
 

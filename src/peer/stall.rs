@@ -115,6 +115,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn decred_getdata_deadlines_start_when_written_and_the_limit_counts_queued() {
+        let mut s = InvStall::default();
+        let iv = |b: u8| InvVect::new(crate::wire::InvType::TX, crate::wire::Hash256([b; 32]));
+        let timeout = Duration::from_secs(30);
+        assert!(s.on_getdata_queued(&[iv(1), iv(2)]));
+        assert_eq!((s.pending(), s.queued()), (0, 2));
+        // Written 50 s after it was queued: due 30 s after the write.
+        s.on_getdata_written(Time::from_secs(60), timeout);
+        assert_eq!((s.pending(), s.queued()), (2, 0));
+        assert_eq!(s.earliest(), Some(Time::from_secs(90)));
+        let big: alloc::vec::Vec<InvVect> = (0..MAX_PENDING_INVENTORY - 2)
+            .map(|i| {
+                let mut h = [0u8; 32];
+                h[..4].copy_from_slice(&(i as u32).to_le_bytes());
+                h[31] = 0xff;
+                InvVect::new(crate::wire::InvType::TX, crate::wire::Hash256(h))
+            })
+            .collect();
+        assert!(s.on_getdata_queued(&big));
+        assert!(
+            !s.on_getdata_queued(&[iv(3)]),
+            "pending + queued at the limit"
+        );
+    }
+
+    #[test]
     fn clock_stepped_back_past_the_origin_still_checks_within_a_tick() {
         let mut s = StallTracker::default();
         s.start(Time::from_secs(1000));
@@ -164,12 +190,42 @@ pub(crate) struct InvStall {
     /// entries whose vector was answered or re-requested are skipped lazily.
     order: VecDeque<(Time, InvVect)>,
     init_state: Option<Time>,
+    /// `getdata` lists queued but not yet written, oldest first: their deadlines start when
+    /// they are written (PEER.md sections 6 and 15: "on sent").
+    queued: VecDeque<alloc::vec::Vec<InvVect>>,
+    /// Vectors in `queued`.
+    queued_len: usize,
 }
 
 /// Most requested-but-unanswered inventory vectors a Decred peer may have (dcrd: 50 000 + half).
 pub const MAX_PENDING_INVENTORY: usize = 75_000;
 
 impl InvStall {
+    /// A `getdata` is being queued. Fails (changing nothing) if the vectors already pending or
+    /// queued plus these would exceed [`MAX_PENDING_INVENTORY`]; otherwise it waits for
+    /// [`on_getdata_written`](Self::on_getdata_written).
+    pub(crate) fn on_getdata_queued(&mut self, list: &[InvVect]) -> bool {
+        if self.pending.len() + self.queued_len + list.len() > MAX_PENDING_INVENTORY {
+            return false;
+        }
+        self.queued_len += list.len();
+        self.queued.push_back(list.to_vec());
+        true
+    }
+
+    /// The oldest queued `getdata` was written: its vectors become due in `timeout`.
+    pub(crate) fn on_getdata_written(&mut self, now: Time, timeout: Duration) {
+        if let Some(list) = self.queued.pop_front() {
+            self.queued_len -= list.len();
+            self.on_getdata(&list, now, timeout);
+        }
+    }
+
+    /// Vectors requested but not yet written.
+    pub(crate) fn queued(&self) -> usize {
+        self.queued_len
+    }
+
     /// A `getdata` is being sent: every vector becomes due in `timeout`. Fails (changing
     /// nothing) if that would exceed [`MAX_PENDING_INVENTORY`].
     pub(crate) fn on_getdata(&mut self, list: &[InvVect], now: Time, timeout: Duration) -> bool {
