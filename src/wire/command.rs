@@ -3,7 +3,12 @@
 use core::fmt;
 
 /// A command name: up to 12 printable ASCII bytes, NUL-padded on the wire.
+///
+/// Aligned to 8 bytes so that headers, frames and errors carrying it are copied in whole
+/// aligned words: packed at odd offsets, its bytes got reassembled from narrow stores and read
+/// back wide, which stalls store forwarding on every frame.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(align(8))]
 pub struct Command([u8; 12]);
 
 impl Command {
@@ -218,17 +223,60 @@ const BUILTIN: [(Command, Kind); 37] = [
     (Command::ALERT, Kind::Alert),
 ];
 
+/// Every built-in kind, in discriminant order (`ALL_KINDS[k as usize] == k`).
+pub(crate) const ALL_KINDS: [Kind; BUILTIN.len()] = {
+    let mut all = [Kind::Version; BUILTIN.len()];
+    let mut i = 0;
+    while i < BUILTIN.len() {
+        all[i] = BUILTIN[i].1;
+        assert!(all[i] as usize == i, "BUILTIN is in discriminant order");
+        i += 1;
+    }
+    all
+};
+
 /// Multiplier of the perfect hash from a command's 12 bytes to a slot of [`SLOTS`] (found by
 /// search; [`SLOTS`] fails to build if two built-in commands ever share a slot).
 const SLOT_MULTIPLIER: u64 = 0x4a99_1b6c_4458_0325;
 
+/// The 12 command bytes as two little-endian words.
 #[inline]
-const fn slot(raw: &[u8; 12]) -> usize {
+const fn words(raw: &[u8; 12]) -> (u64, u32) {
     let lo = u64::from_le_bytes([
         raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
     ]);
-    let hi = u32::from_le_bytes([raw[8], raw[9], raw[10], raw[11]]) as u64;
-    ((lo ^ (hi << 32)).wrapping_mul(SLOT_MULTIPLIER) >> 58) as usize
+    let hi = u32::from_le_bytes([raw[8], raw[9], raw[10], raw[11]]);
+    (lo, hi)
+}
+
+#[inline]
+const fn slot_of(lo: u64, hi: u32) -> usize {
+    ((lo ^ ((hi as u64) << 32)).wrapping_mul(SLOT_MULTIPLIER) >> 58) as usize
+}
+
+#[inline]
+const fn slot(raw: &[u8; 12]) -> usize {
+    let (lo, hi) = words(raw);
+    slot_of(lo, hi)
+}
+
+/// [`BUILTIN`] as words, for lookups that never materialize the bytes.
+const BUILTIN_WORDS: [(u64, u32); BUILTIN.len()] = {
+    let mut table = [(0, 0); BUILTIN.len()];
+    let mut i = 0;
+    while i < BUILTIN.len() {
+        table[i] = words(&BUILTIN[i].0.0);
+        i += 1;
+    }
+    table
+};
+
+/// The built-in kind whose command bytes are the words `(lo, hi)`.
+#[inline]
+fn kind_of_words(lo: u64, hi: u32) -> Option<Kind> {
+    let i = usize::from(SLOTS[slot_of(lo, hi)]);
+    let found = *BUILTIN_WORDS.get(i)?;
+    (found == (lo, hi)).then_some(ALL_KINDS[i])
 }
 
 /// Slot → index into [`BUILTIN`] (`u8::MAX` for an empty slot).
@@ -248,8 +296,27 @@ impl Command {
     /// The built-in command this is, if any.
     #[inline]
     pub(crate) fn kind(&self) -> Option<Kind> {
-        let (command, kind) = BUILTIN.get(usize::from(SLOTS[slot(&self.0)]))?;
-        (command == self).then_some(*kind)
+        let (lo, hi) = words(&self.0);
+        kind_of_words(lo, hi)
+    }
+
+    /// [`Command::from_wire`] for the command field of a frame header, read as words straight
+    /// from the header bytes (`raw` is the whole 24-byte header).
+    #[inline(always)]
+    pub(crate) fn from_header(raw: &[u8; 24]) -> Option<Command> {
+        let lo = u64::from_le_bytes([
+            raw[4], raw[5], raw[6], raw[7], raw[8], raw[9], raw[10], raw[11],
+        ]);
+        let hi = u32::from_le_bytes([raw[12], raw[13], raw[14], raw[15]]);
+        if kind_of_words(lo, hi).is_some() {
+            let mut bytes = [0u8; 12];
+            bytes[..8].copy_from_slice(&lo.to_le_bytes());
+            bytes[8..].copy_from_slice(&hi.to_le_bytes());
+            return Some(Command(bytes));
+        }
+        let mut bytes = [0u8; 12];
+        bytes.copy_from_slice(&raw[4..16]);
+        Command::from_wire(bytes)
     }
 }
 

@@ -9,7 +9,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::Command;
 use super::error::{EncodeError, FrameError, MessageError, ReadError};
-use super::hash::Sha256d;
+use super::hash::{Sha256d, sha256d};
 use super::message::{Context, Message, max_payload_len, min_version};
 use crate::blake256::Blake256;
 use crate::network::{Chain, Network};
@@ -88,10 +88,17 @@ impl Hasher {
 }
 
 /// The checksum of `payload` on `chain` (first four bytes of double SHA-256 or BLAKE-256).
+#[inline]
 pub fn checksum(chain: Chain, payload: &[u8]) -> [u8; 4] {
-    let mut h = Hasher::new(chain);
-    h.update(payload);
-    h.checksum()
+    let full = match chain {
+        Chain::Bitcoin => sha256d(payload),
+        Chain::Decred => {
+            let mut h = Blake256::new();
+            h.update(payload);
+            h.finalize()
+        }
+    };
+    [full[0], full[1], full[2], full[3]]
 }
 
 enum State {
@@ -240,19 +247,28 @@ impl FrameDecoder {
         if !known && chain == Chain::Decred {
             return Err(FrameError::UnknownCommand(header.command));
         }
-        let mut hasher = Hasher::new(chain);
         if let Some((data, rest)) = input.split_at_checked(len) {
             // The common case: the whole payload is here. Hash it and copy it out in one pass,
             // without going through the partial-frame state.
             *input = rest;
             self.reserve(len, len);
-            absorb(&mut hasher, &mut self.recv, data);
-            return self.complete(header, hasher);
+            let actual = if len <= ABSORB_PIECE {
+                self.recv.extend_from_slice(data);
+                checksum(chain, data)
+            } else {
+                let mut hasher = Hasher::new(chain);
+                absorb(&mut hasher, &mut self.recv, data);
+                hasher.checksum()
+            };
+            return self.complete(header, actual);
         }
         // Reserve what is likely to arrive soon, not what the header claims: a peer that
         // announces 4 MB and trickles bytes holds only what it actually sent.
         self.reserve(len, input.len().max(64 * 1024));
-        self.state = State::Payload { header, hasher };
+        self.state = State::Payload {
+            header,
+            hasher: Hasher::new(chain),
+        };
         Ok(None)
     }
 
@@ -288,7 +304,7 @@ impl FrameDecoder {
         let State::Payload { header, hasher } = state else {
             return Ok(None);
         };
-        self.complete(header, hasher)
+        self.complete(header, hasher.checksum())
     }
 
     /// Hands out the buffered payload once its checksum is verified.
@@ -296,14 +312,13 @@ impl FrameDecoder {
     fn complete(
         &mut self,
         header: FrameHeader,
-        hasher: Hasher,
+        actual: [u8; 4],
     ) -> Result<Option<Frame>, FrameError> {
         let payload = if header.length == 0 {
             Bytes::new()
         } else {
             self.recv.split().freeze()
         };
-        let actual = hasher.checksum();
         if actual != header.checksum {
             return Err(FrameError::BadChecksum {
                 command: header.command,
@@ -323,11 +338,15 @@ const SMALL_PAYLOAD: usize = 512;
 /// Size of a shared receive chunk.
 const RECV_CHUNK: usize = 4096;
 
+/// Payloads up to this size are hashed in one call and then copied; larger ones go through
+/// [`absorb`].
+const ABSORB_PIECE: usize = 16 * 1024;
+
 /// Hashes `data` and appends it to `recv`, a cache-sized piece at a time so that the copy
 /// reads what the hash has just brought into cache.
 #[inline]
 fn absorb(hasher: &mut Hasher, recv: &mut BytesMut, data: &[u8]) {
-    for piece in data.chunks(16 * 1024) {
+    for piece in data.chunks(ABSORB_PIECE) {
         hasher.update(piece);
         recv.extend_from_slice(piece);
     }
@@ -335,7 +354,7 @@ fn absorb(hasher: &mut Hasher, recv: &mut BytesMut, data: &[u8]) {
 
 /// Parses and validates a frame header in the order WIRE.md 1.4 gives: global length cap,
 /// magic, command characters, per-command cap.
-#[inline]
+#[inline(always)]
 pub fn parse_header(
     raw: &[u8; HEADER_SIZE],
     network: Network,
@@ -358,9 +377,11 @@ pub fn parse_header(
             expected: network.magic(),
         });
     }
-    let mut cmd = [0u8; 12];
-    cmd.copy_from_slice(&raw[4..16]);
-    let command = Command::from_wire(cmd).ok_or(FrameError::MalformedCommand(cmd))?;
+    let Some(command) = Command::from_header(raw) else {
+        let mut cmd = [0u8; 12];
+        cmd.copy_from_slice(&raw[4..16]);
+        return Err(FrameError::MalformedCommand(cmd));
+    };
     let max = max_payload_len(command, version, chain);
     if length > max {
         return Err(FrameError::PayloadTooLargeForCommand {

@@ -4,7 +4,7 @@
 use alloc::vec::Vec;
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::command::Kind;
+use super::command::{ALL_KINDS, Kind};
 use super::decred::{
     self, CFilterV2, DcrAddrV2, DcrBlock, DcrBlockHeader, DcrCFHeaders, DcrCFilter,
     DcrGetCFHeaders, DcrTx, GetCFilter, GetCFsV2, GetInitState, InitState, MiningState, MixMessage,
@@ -492,6 +492,7 @@ fn encode_inv(list: &[InvVect], out: &mut BytesMut) -> Result<(), EncodeError> {
 /// The lowest protocol version at which `command` exists on `chain`, or `None` for commands
 /// that chain's stream reader does not know (on Decred this includes `reject`, and `addr`
 /// additionally stops existing at protocol 12; see [`decred`](super::decred)).
+#[inline]
 pub fn min_version(command: Command, chain: Chain) -> Option<u32> {
     match chain {
         Chain::Bitcoin => command.kind().map(kind_min_version),
@@ -499,7 +500,24 @@ pub fn min_version(command: Command, chain: Chain) -> Option<u32> {
     }
 }
 
+/// [`kind_min_version`] as a table: a stream of mixed commands then costs a load, not a
+/// mispredicted jump.
+const MIN_VERSIONS: [u32; ALL_KINDS.len()] = {
+    let mut table = [0; ALL_KINDS.len()];
+    let mut i = 0;
+    while i < ALL_KINDS.len() {
+        table[i] = kind_min_version_of(ALL_KINDS[i]);
+        i += 1;
+    }
+    table
+};
+
+#[inline]
 fn kind_min_version(kind: Kind) -> u32 {
+    MIN_VERSIONS[kind as usize]
+}
+
+const fn kind_min_version_of(kind: Kind) -> u32 {
     match kind {
         Kind::MemPool => versions::BIP0035,
         Kind::FilterLoad | Kind::FilterAdd | Kind::FilterClear | Kind::MerkleBlock => {
@@ -541,17 +559,43 @@ fn kind_min_version(kind: Kind) -> u32 {
 
 /// The largest payload `command` may carry at protocol `version` on `chain` (WIRE.md sections
 /// 4 and 5). Unknown commands get the chain's global cap.
+#[inline]
 pub fn max_payload_len(command: Command, version: u32, chain: Chain) -> u32 {
     if chain == Chain::Decred {
         return decred::max_payload_len(command, version);
     }
-    let global = chain.max_frame_payload();
+    kind_max_payload_len(command.kind(), version)
+}
+
+/// Per-command caps from protocol 60001 on, where none depends on the version any more.
+const MODERN_MAX_PAYLOAD: [u32; ALL_KINDS.len()] = {
+    let mut table = [0; ALL_KINDS.len()];
+    let mut i = 0;
+    while i < ALL_KINDS.len() {
+        table[i] = max_payload_len_of(Some(ALL_KINDS[i]), versions::LATEST);
+        i += 1;
+    }
+    table
+};
+
+/// The Bitcoin cap for a command of `kind` (`None`: unknown) at `version`.
+#[inline]
+pub(crate) fn kind_max_payload_len(kind: Option<Kind>, version: u32) -> u32 {
+    match kind {
+        // A table load rather than a mispredicted jump per frame of a mixed stream.
+        Some(kind) if version > versions::BIP0031 => MODERN_MAX_PAYLOAD[kind as usize],
+        _ => max_payload_len_of(kind, version),
+    }
+}
+
+const fn max_payload_len_of(kind: Option<Kind>, version: u32) -> u32 {
+    let global = Chain::Bitcoin.max_frame_payload();
     let addr_size = if version >= versions::NET_ADDRESS_TIME {
         30
     } else {
         26
     };
-    match command.kind() {
+    let max = match kind {
         Some(Kind::Version) => 33 + 265 + 2 * addr_size,
         Some(Kind::Verack)
         | Some(Kind::SendAddrV2)
@@ -589,6 +633,27 @@ pub fn max_payload_len(command: Command, version: u32, chain: Chain) -> u32 {
         Some(Kind::SendCmpct) => 9,
         Some(Kind::SendTxRcncl) => 12,
         _ => global,
+    };
+    if max < global { max } else { global }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    #[test]
+    fn tables_match_the_rules_at_every_version() {
+        for version in [0, 106, 208, 209, 31_401, 31_402, 60_000, 60_001, 70_001, 70_016, 80_000] {
+            for kind in ALL_KINDS.iter().copied().map(Some).chain([None]) {
+                assert_eq!(
+                    kind_max_payload_len(kind, version),
+                    max_payload_len_of(kind, version),
+                    "{kind:?} at {version}"
+                );
+            }
+        }
+        for kind in ALL_KINDS {
+            assert_eq!(kind_min_version(kind), kind_min_version_of(kind), "{kind:?}");
+        }
     }
-    .min(global)
 }
