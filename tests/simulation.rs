@@ -46,8 +46,9 @@ fn mixed_faults_many_seeds() {
     // The faults must actually have happened: over many seeds every kind of disconnect the
     // scenario provokes shows up, and inventory flows.
     let mut reasons = std::collections::BTreeMap::<String, u64>::new();
-    let (mut handshakes, mut inv, mut pongs, mut chunks) = (0, 0, 0, 0);
+    let (mut handshakes, mut inv, mut pongs, mut chunks, mut addr) = (0, 0, 0, 0, 0);
     for o in &outcomes {
+        addr += o.stats.addr_answers;
         for (r, c) in &o.stats.disconnects {
             *reasons.entry(r.clone()).or_default() += c;
         }
@@ -58,11 +59,11 @@ fn mixed_faults_many_seeds() {
     }
     println!(
         "{} seeds in {:.1}s: {handshakes} handshakes, {inv} inv entries, {pongs} pongs, \
-         {chunks} chunks delivered, disconnects {reasons:?}",
+         {addr} getaddr answers, {chunks} chunks delivered, disconnects {reasons:?}",
         seeds.len(),
         elapsed.as_secs_f64()
     );
-    assert!(handshakes > 0 && inv > 0 && pongs > 0);
+    assert!(handshakes > 0 && inv > 0 && pongs > 0 && addr > 0);
     if seeds.len() >= 100 {
         for r in [
             "ConnectionClosed",
@@ -78,6 +79,32 @@ fn mixed_faults_many_seeds() {
             );
         }
     }
+}
+
+/// The same faults on a Decred network (dcrd's handshake, timers, expiring known inventory,
+/// per-vector stall deadlines, legacy protocol versions).
+#[test]
+fn mixed_faults_decred_many_seeds() {
+    let seeds = sim::seeds(100);
+    let outcomes = sim::run_seeds(&Scenario::mixed_decred(), &seeds);
+    if seeds.len() == 1 {
+        print_trace(&outcomes[0]);
+        println!("{}", outcomes[0].summary());
+    }
+    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.failed()).collect();
+    assert!(
+        failed.is_empty(),
+        "{}",
+        fail_report(&failed, "mixed_faults_decred_many_seeds")
+    );
+    let handshakes: u64 = outcomes.iter().map(|o| o.stats.handshakes).sum();
+    let pongs: u64 = outcomes.iter().map(|o| o.stats.pongs_matched).sum();
+    let addr: u64 = outcomes.iter().map(|o| o.stats.addr_answers).sum();
+    println!(
+        "{} Decred seeds: {handshakes} handshakes, {pongs} pongs, {addr} getaddr answers",
+        seeds.len()
+    );
+    assert!(handshakes > 0 && pongs > 0);
 }
 
 /// Two runs of one seed produce the same event log; another seed does not.
@@ -503,13 +530,73 @@ fn checker_parses_inv_and_flags_duplicates() {
     );
     assert!(parse_frame([0; 4], &frame).is_err());
     assert!(parse_frame(magic, &frame[..frame.len() - 1]).is_err());
-    let mut c = Checker::new(magic, &[[7; 32], [9; 32]], 2);
-    let l = c.add_link([(Time::ZERO, 0); 2]);
-    c.handout(Time::ZERO, l, 0, 0, &frame, true);
+    let t0 = (Time::ZERO, 0);
+    let mut c = Checker::new(magic, None, &[[7; 32], [9; 32]], 2);
+    let l = c.add_link([t0; 2]);
+    c.handout(Time::ZERO, l, 0, 0, t0, &frame, true);
     assert_eq!(c.violation_count, 0);
-    c.handout(Time::ZERO, l, 0, 0, &frame, true);
+    c.handout(Time::ZERO, l, 0, 0, t0, &frame, true);
     assert_eq!(c.violation_count, 2, "{:?}", c.violations());
     assert!(c.violations().iter().all(|v| v.kind == Kind::DuplicateInv));
     assert_eq!(c.advance(l, 0, frame.len() - 1), vec![]);
     assert_eq!(c.advance(l, 0, 1), vec![FrameInfo::Inv(vec![0, 1])]);
+
+    // Where known inventory expires after 15 minutes, announcing again is allowed only after.
+    let ttl = Duration::from_secs(900);
+    let mut c = Checker::new(magic, Some(ttl), &[[7; 32], [9; 32]], 2);
+    let l = c.add_link([t0; 2]);
+    c.handout(Time::ZERO, l, 0, 0, t0, &frame, true);
+    c.handout(Time::ZERO, l, 0, 0, (Time::ZERO + ttl, 0), &frame, true);
+    assert_eq!(c.violation_count, 0, "{:?}", c.violations());
+    assert_eq!(c.stats.reannounced_after_ttl, 2);
+    c.handout(Time::ZERO, l, 0, 0, (Time::from_secs(899), 0), &frame, true);
+    assert_eq!(c.violation_count, 2, "{:?}", c.violations());
+}
+
+/// Regression (Decred): a `getdata` queued behind our own backlog (here, while the remote's
+/// reading is paused) used to start its stall deadline when queued, so the remote was
+/// disconnected as stalled before the request had even been written. The deadline starts when
+/// it is written (PEER.md section 15: "on sent").
+#[test]
+fn decred_stall_deadline_starts_when_the_request_is_written() {
+    let mut s = scripted(vec![
+        (
+            Duration::from_secs(5),
+            Fault::Stall {
+                link: 0,
+                dir: 0,
+                dur: Duration::from_secs(60),
+            },
+        ),
+        (
+            Duration::from_secs(5),
+            Fault::Flood {
+                link: 0,
+                side: 0,
+                until: sim::EPOCH + Duration::from_millis(6400),
+                every: Duration::from_millis(250),
+                size: 16 * 1024,
+            },
+        ),
+        (
+            Duration::from_secs(10),
+            Fault::Request {
+                link: 0,
+                side: 0,
+                headers: false,
+            },
+        ),
+    ]);
+    s.network = bitpeer::Network::DECRED_SIMNET;
+    let o = sim::run(&s, 10);
+    assert!(
+        !o.failed(),
+        "{}",
+        o.report("decred_stall_deadline_starts_when_the_request_is_written")
+    );
+    let r0 = reasons_at(&o, 0);
+    assert_eq!(r0.len(), 1, "{r0:?}");
+    assert!(r0[0].1.starts_with("StalledInventory"), "{r0:?}");
+    // Written once the reader resumes at 65 s; due 30 s later, seen at the next 15 s tick.
+    assert!((95.0..=110.2).contains(&r0[0].0), "{r0:?}");
 }

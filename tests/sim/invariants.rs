@@ -8,7 +8,12 @@
 //! announcement of it was processed). Crossing announcements (both sides announce before either
 //! hears the other) are legal and counted. It also records what each side owes the other — items
 //! a node learned while that link was ready, which the node must relay — and checks at the end
-//! that every owed item arrived.
+//! that every owed item arrived. Where known inventory expires (Decred: 15 minutes), an item may
+//! legitimately be announced again once its entry could have expired; those are counted, not
+//! flagged.
+//!
+//! Address gossip: only the listening side of a link answers `getaddr`, once per connection, and
+//! only after it received one; a listener that knows addresses must answer.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -61,6 +66,10 @@ pub enum Kind {
     HandshakeTimeoutWrong,
     /// A queue or cache exceeded its stated cap.
     CapExceeded,
+    /// `addr` sent by a dialer, twice on one connection, or without a `getaddr`.
+    AddrPolicy,
+    /// A listener that knew addresses did not answer `getaddr`.
+    GetAddrUnanswered,
     /// A node's deadline did not advance after `handle_timeout`.
     TimerLivelock,
     /// The network never became quiet after the faults ended.
@@ -133,6 +142,10 @@ pub enum FrameInfo {
     Ping(u64),
     /// `pong` with this nonce.
     Pong(u64),
+    /// `addr` or `addrv2`.
+    Addr,
+    /// `getaddr`.
+    GetAddr,
     /// Anything else.
     Other,
 }
@@ -144,6 +157,8 @@ pub struct Request {
     pub id: SendId,
     /// `getheaders` (else `getdata`).
     pub headers: bool,
+    /// What a `getdata` asked for.
+    pub iv: bitpeer::wire::InvVect,
     /// When it was completely written (local time and clock steps then).
     pub written: Option<(Time, u32)>,
 }
@@ -165,6 +180,17 @@ pub struct PipeCheck {
     pub ping_out: Option<u64>,
     /// When the receiver last processed a complete frame (its local time, its clock steps).
     pub last_frame: Option<(Time, u32)>,
+    /// Where known inventory expires: when the sender first announced each item (its local
+    /// time and clock steps).
+    pub sent_at: BTreeMap<u32, (Time, u32)>,
+    /// Where known inventory expires: when the receiver first processed each item.
+    pub recv_at: BTreeMap<u32, (Time, u32)>,
+    /// The receiver processed a `getaddr`.
+    pub getaddr_seen: bool,
+    /// The receiver knew addresses when it processed the `getaddr`: it must answer.
+    pub addr_owed: bool,
+    /// The sender sent `addr`.
+    pub addr_sent: bool,
 }
 
 /// Checker state for one link.
@@ -203,6 +229,10 @@ pub struct Stats {
     pub pings: u64,
     /// Pongs that answered the outstanding ping.
     pub pongs_matched: u64,
+    /// Items announced again on a link after their known-inventory entry could have expired.
+    pub reannounced_after_ttl: u64,
+    /// `getaddr` answers.
+    pub addr_answers: u64,
     /// Items injected.
     pub items_announced: u64,
     /// Disconnects by reason.
@@ -229,6 +259,7 @@ pub struct Stats {
 #[derive(Debug)]
 pub struct Checker {
     magic: [u8; 4],
+    ttl: Option<core::time::Duration>,
     items: BTreeMap<[u8; 32], u32>,
     /// Per link.
     pub links: Vec<LinkCheck>,
@@ -245,10 +276,17 @@ pub struct Checker {
 const KEEP: usize = 200;
 
 impl Checker {
-    /// A checker for `nodes` nodes on a network with `magic`, watching for these item hashes.
-    pub fn new(magic: [u8; 4], items: &[[u8; 32]], nodes: usize) -> Checker {
+    /// A checker for `nodes` nodes on a network with `magic`, watching for these item hashes;
+    /// `ttl` is how long known-inventory entries live, if they expire.
+    pub fn new(
+        magic: [u8; 4],
+        ttl: Option<core::time::Duration>,
+        items: &[[u8; 32]],
+        nodes: usize,
+    ) -> Checker {
         Checker {
             magic,
+            ttl,
             items: items
                 .iter()
                 .enumerate()
@@ -301,14 +339,17 @@ impl Checker {
         }
     }
 
-    /// End `dir` of link `l` (on node `sender`) handed out `frame`. `healthy` says whether
-    /// liveness rules (pings) apply to the link right now.
+    /// End `dir` of link `l` (on node `sender`, whose clock reads `clock`: local time and
+    /// steps) handed out `frame`. `healthy` says whether liveness rules (pings) apply to the
+    /// link right now.
+    #[allow(clippy::too_many_arguments)]
     pub fn handout(
         &mut self,
         at: Time,
         l: usize,
         dir: usize,
         sender: usize,
+        clock: (Time, u32),
         frame: &[u8],
         healthy: bool,
     ) {
@@ -342,7 +383,9 @@ impl Checker {
                     self.has[sender].set(item);
                     let back = self.links[l].pipes[1 - dir].recv.get(item);
                     let fresh = self.links[l].pipes[dir].sent.set(item);
-                    if !fresh {
+                    if (back || !fresh) && self.may_have_expired(l, dir, item, clock) {
+                        self.stats.reannounced_after_ttl += 1;
+                    } else if !fresh {
                         self.violate(
                             at,
                             Kind::DuplicateInv,
@@ -375,11 +418,68 @@ impl Checker {
                     );
                 }
             }
-            FrameInfo::Pong(_) | FrameInfo::Other => {}
+            FrameInfo::Addr => {
+                let pipe = &self.links[l].pipes[dir];
+                let problem = if dir == 0 {
+                    Some("the dialer sent addr")
+                } else if pipe.addr_sent {
+                    Some("a second addr on one connection")
+                } else if !self.links[l].pipes[1 - dir].getaddr_seen {
+                    Some("addr without a getaddr")
+                } else {
+                    None
+                };
+                if let Some(p) = problem {
+                    self.violate(
+                        at,
+                        Kind::AddrPolicy,
+                        format!("link {l}: node {sender}: {p}"),
+                    );
+                }
+                self.links[l].pipes[dir].addr_sent = true;
+                self.stats.addr_answers += 1;
+            }
+            FrameInfo::Pong(_) | FrameInfo::GetAddr | FrameInfo::Other => {}
         }
         let pipe = &mut self.links[l].pipes[dir];
+        if let (Some(_), FrameInfo::Inv(items)) = (self.ttl, &info) {
+            for &item in items {
+                pipe.sent_at.entry(item).or_insert(clock);
+            }
+        }
         pipe.handed += frame.len() as u64;
         pipe.frames.push_back((pipe.handed, info));
+    }
+
+    /// Whether the sender of pipe `dir` of link `l` may have forgotten that the remote knows
+    /// `item`: known inventory expires, and the TTL passed (or its clock stepped) since the item
+    /// first became known on this link.
+    fn may_have_expired(&self, l: usize, dir: usize, item: u32, clock: (Time, u32)) -> bool {
+        let Some(ttl) = self.ttl else {
+            return false;
+        };
+        let first = [
+            self.links[l].pipes[dir].sent_at.get(&item),
+            self.links[l].pipes[1 - dir].recv_at.get(&item),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        match first {
+            Some(&(t, steps)) => steps != clock.1 || clock.0 >= t.saturating_add(ttl),
+            None => false,
+        }
+    }
+
+    /// Records that the receiver of pipe `dir` processed `item` at `clock` (expiring inventory
+    /// only).
+    pub fn received_at(&mut self, l: usize, dir: usize, item: u32, clock: (Time, u32)) {
+        if self.ttl.is_some() {
+            self.links[l].pipes[dir]
+                .recv_at
+                .entry(item)
+                .or_insert(clock);
+        }
     }
 
     /// Whether an `inv` on pipe `dir` of link `l` was handed out and not yet delivered.
@@ -431,6 +531,8 @@ impl Checker {
                     FrameInfo::Pong(nonce)
                 }
             }
+            "addr" | "addrv2" => FrameInfo::Addr,
+            "getaddr" => FrameInfo::GetAddr,
             _ => FrameInfo::Other,
         })
     }

@@ -25,10 +25,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
+use bitpeer::Time;
 use bitpeer::node::{MAX_KNOWN_ADDRESSES, Node, PeerId};
 use bitpeer::peer::{DisconnectReason, Event};
 use bitpeer::wire::{Command, Hash256, InvVect, Message};
-use bitpeer::{Network, Time};
 use bytes::Bytes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -335,6 +335,7 @@ impl Sim {
                 unstable[*node] = true;
             }
         }
+        let ttl = plan.nodes.first().and_then(|n| n.cfg.known_inventory_ttl);
         let mut nodes = Vec::new();
         for (i, np) in plan.nodes.into_iter().enumerate() {
             let limits = Limits {
@@ -345,8 +346,10 @@ impl Sim {
                 max_send_queue: np.cfg.max_send_queue_bytes,
                 max_known_inventory: np.cfg.max_known_inventory,
             };
+            let mut node = Node::new(np.cfg, &mut rng);
+            node.add_addresses(np.addresses);
             nodes.push(SimNode {
-                node: Node::new(np.cfg, &mut rng),
+                node,
                 clock: Clock::with_offset(np.offset_us),
                 ip: Ipv4Addr::new(10, (i >> 16) as u8, (i >> 8) as u8, i as u8),
                 peers: BTreeMap::new(),
@@ -358,7 +361,7 @@ impl Sim {
             });
         }
         let hashes: Vec<[u8; 32]> = plan.items.iter().map(|iv| iv.hash.0).collect();
-        let check = Checker::new(Network::BITCOIN_REGTEST.magic_bytes(), &hashes, nodes.len());
+        let check = Checker::new(scenario.network.magic_bytes(), ttl, &hashes, nodes.len());
         let trace = std::env::var_os("SIM_TRACE").map(|_| Vec::new());
         let mut sim = Sim {
             scenario: scenario.clone(),
@@ -614,13 +617,17 @@ impl Sim {
             }
             Some(Sabotage::DuplicateInv) if command.starts_with(b"inv\0") => {
                 let healthy = self.healthy(l);
-                self.check.handout(self.now, l, side, n, &frame, healthy);
+                let clock = (self.local(n), self.nodes[n].clock.steps());
+                self.check
+                    .handout(self.now, l, side, n, clock, &frame, healthy);
                 self.links[l].pipes[side].push(frame.clone());
             }
             _ => {}
         }
         let healthy = self.healthy(l);
-        self.check.handout(self.now, l, side, n, &frame, healthy);
+        let clock = (self.local(n), self.nodes[n].clock.steps());
+        self.check
+            .handout(self.now, l, side, n, clock, &frame, healthy);
         self.log.u64(1);
         self.log.u64(self.now.as_micros());
         self.log.u64(l as u64);
@@ -732,6 +739,7 @@ impl Sim {
             FrameInfo::Inv(items) => {
                 for item in items {
                     self.check.links[l].pipes[dir].recv.set(item);
+                    self.check.received_at(l, dir, item, (local, steps));
                     if self.check.links[l].pipes[1 - dir].sent.get(item) {
                         self.check.stats.crossings += 1;
                     }
@@ -754,7 +762,14 @@ impl Sim {
                     );
                 }
             }
-            FrameInfo::Ping(_) | FrameInfo::Other => {}
+            FrameInfo::GetAddr => {
+                // The node answers (or not) while handling the input, before this runs.
+                let knows = self.nodes[rn].node.known_addresses().next().is_some();
+                let pipe = &mut self.check.links[l].pipes[dir];
+                pipe.addr_owed |= dir == 0 && !pipe.getaddr_seen && knows;
+                pipe.getaddr_seen = true;
+            }
+            FrameInfo::Ping(_) | FrameInfo::Addr | FrameInfo::Other => {}
         }
     }
 
@@ -799,6 +814,14 @@ impl Sim {
                 }
                 if both {
                     self.check.stats.handshakes += 1;
+                }
+                if self.scenario.gossip && side == 0 {
+                    // Like Core and btcd, a dialer asks its new peer for addresses.
+                    if let Some(p) = self.nodes[n].node.peer_mut(id) {
+                        self.check.stats.node_calls += 1;
+                        p.send(Message::GetAddr);
+                        return true;
+                    }
                 }
             }
             Event::Message(msg) => {
@@ -960,6 +983,32 @@ impl Sim {
                 _ => self.violate(
                     Kind::StallUnexplained,
                     format!("node {n} link {l}: stalled on {command} without a pending request"),
+                ),
+            },
+            DisconnectReason::StalledInventory(iv) => match lc.request[side] {
+                Some(Request {
+                    iv: asked,
+                    written: Some((w, s)),
+                    headers: false,
+                    ..
+                }) => {
+                    let earliest = w.saturating_add(limits.stall_timeout);
+                    let latest = earliest.saturating_add(limits.stall_tick);
+                    let in_window = local >= earliest && (s != steps || local <= latest);
+                    if asked != *iv || !in_window {
+                        self.violate(
+                            Kind::StallOutsideWindow,
+                            format!(
+                                "node {n} link {l}: stalled on {iv:?} {:?} after the request \
+                                 for {asked:?}",
+                                local - w
+                            ),
+                        );
+                    }
+                }
+                _ => self.violate(
+                    Kind::StallUnexplained,
+                    format!("node {n} link {l}: stalled on {iv:?} without a pending request"),
                 ),
             },
             DisconnectReason::SendQueueFull(_) => {}
@@ -1176,13 +1225,27 @@ impl Sim {
                     return;
                 };
                 self.links[link].faulted = true;
+                let msg = if self.scenario.network.chain() == bitpeer::Chain::Decred {
+                    // dcrd disconnects on unknown commands: flood with notfound for vectors
+                    // nobody asked for (which clear no stall deadline).
+                    let list = (0..size / InvVect::SIZE)
+                        .map(|_| {
+                            let mut hash = [0u8; 32];
+                            self.rng.fill(&mut hash[..]);
+                            InvVect::new(bitpeer::wire::InvType::TX, Hash256(hash))
+                        })
+                        .collect();
+                    Message::NotFound(list)
+                } else {
+                    Message::Unknown {
+                        command: Command::new("simflood").expect("valid command"),
+                        payload: Bytes::from(vec![0x5a; size]),
+                    }
+                };
                 if let Some(p) = self.nodes[end.node].node.peer_mut(end.peer) {
                     if p.is_ready() {
                         self.check.stats.node_calls += 1;
-                        p.send(Message::Unknown {
-                            command: Command::new("simflood").expect("valid command"),
-                            payload: Bytes::from(vec![0x5a; size]),
-                        });
+                        p.send(msg);
                     }
                 }
                 self.pump(end.node, Sweep::Peer(end.peer));
@@ -1221,20 +1284,19 @@ impl Sim {
                 }
                 self.links[link].faulted = true;
                 self.check.stats.node_calls += 1;
+                let iv = InvVect::new(bitpeer::wire::InvType::TX, Hash256(hash));
                 let id = if headers {
                     p.push_get_headers(&[Hash256(hash)], Hash256::ZERO)
                         .ok()
                         .flatten()
                 } else {
-                    p.send(Message::GetData(vec![InvVect::new(
-                        bitpeer::wire::InvType::TX,
-                        Hash256(hash),
-                    )]))
+                    p.send(Message::GetData(vec![iv]))
                 };
                 if let Some(id) = id {
                     self.check.links[link].request[side] = Some(Request {
                         id,
                         headers,
+                        iv,
                         written: None,
                     });
                 }
@@ -1328,6 +1390,15 @@ impl Sim {
                         ),
                     );
                 }
+            }
+            if self.check.links[l].pipes[0].addr_owed && !self.check.links[l].pipes[1].addr_sent {
+                self.violate(
+                    Kind::GetAddrUnanswered,
+                    format!(
+                        "link {l}: node {} knew addresses but did not answer getaddr",
+                        ends[1].node
+                    ),
+                );
             }
             for (side, end) in ends.iter().enumerate() {
                 let n = end.node;

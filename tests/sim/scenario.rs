@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
+use std::net::Ipv4Addr;
+
 use bitpeer::peer::{Config, TricklePolicy};
-use bitpeer::wire::{Hash256, InvType, InvVect, ServiceFlags, versions};
-use bitpeer::{Network, Time};
+use bitpeer::wire::{Hash256, InvType, InvVect, NetAddress, ServiceFlags, versions};
+use bitpeer::{Chain, Network, Time};
 use rand::Rng;
 
 use super::net::{Chunking, LinkParams};
@@ -74,6 +76,10 @@ pub struct FaultMix {
 pub struct Scenario {
     /// Name (for reports).
     pub name: &'static str,
+    /// The network every node is on.
+    pub network: Network,
+    /// Nodes start with addresses to gossip, and dialers send `getaddr` once ready.
+    pub gossip: bool,
     /// Nodes.
     pub nodes: usize,
     /// Links.
@@ -121,6 +127,8 @@ pub struct NodePlan {
     pub offset_us: i64,
     /// Whether its clock will step.
     pub unstable: bool,
+    /// Addresses it knows at the start.
+    pub addresses: Vec<NetAddress>,
     /// Deliberate misbehaviour.
     pub sabotage: Option<Sabotage>,
 }
@@ -159,6 +167,8 @@ impl Scenario {
     pub fn mixed() -> Scenario {
         Scenario {
             name: "mixed",
+            network: Network::BITCOIN_REGTEST,
+            gossip: true,
             nodes: 10,
             topology: Topology::Connected { extra: 6 },
             horizon: Duration::from_secs(20 * 60),
@@ -195,11 +205,27 @@ impl Scenario {
         }
     }
 
+    /// The mixed-fault scenario on a Decred network: dcrd's handshake order, 120 s idle timeout,
+    /// 107 s pings, 100–500 ms trickle, known inventory that expires after 15 minutes, per-vector
+    /// stall deadlines (`getdata` only), protocol versions 9–12 (legacy verack rule below 12).
+    pub fn mixed_decred() -> Scenario {
+        Scenario {
+            name: "mixed-decred",
+            network: Network::DECRED_SIMNET,
+            // Off: `Node` answers getaddr with `addr`, which protocol 12 no longer carries (the
+            // answer fails to encode and nothing is sent); see the simulator report.
+            gossip: false,
+            ..Scenario::mixed()
+        }
+    }
+
     /// A fault-free network of `nodes` nodes with `degree` peers each (`nodes × degree` peer
     /// ends): every handshake, the relay of 20 items to every node, and two rounds of pings.
     pub fn scale(nodes: usize, degree: usize) -> Scenario {
         Scenario {
             name: "scale",
+            network: Network::BITCOIN_REGTEST,
+            gossip: false,
             nodes,
             topology: Topology::Regular { degree },
             horizon: Duration::from_secs(5 * 60),
@@ -231,6 +257,8 @@ impl Scenario {
     pub fn scripted(nodes: usize, links: Vec<(usize, usize)>) -> Scenario {
         Scenario {
             name: "scripted",
+            network: Network::BITCOIN_REGTEST,
+            gossip: false,
             nodes,
             topology: Topology::Explicit(links),
             horizon: Duration::from_secs(15 * 60),
@@ -290,8 +318,13 @@ impl Scenario {
     }
 
     fn node_config<R: Rng>(&self, rng: &mut R) -> Config {
-        let mut cfg = Config::new(Network::BITCOIN_REGTEST)
-            .services(ServiceFlags::NETWORK | ServiceFlags::WITNESS);
+        let decred = self.network.chain() == Chain::Decred;
+        let services = if decred {
+            ServiceFlags::NETWORK
+        } else {
+            ServiceFlags::NETWORK | ServiceFlags::WITNESS
+        };
+        let mut cfg = Config::new(self.network).services(services);
         if self.mixed_nodes {
             cfg = cfg.trickle(match rng.gen_range(0..4) {
                 0 => TricklePolicy::Fixed(Duration::from_secs(10)),
@@ -305,7 +338,11 @@ impl Scenario {
                     max: Duration::from_millis(500),
                 },
             });
-            let v = [versions::LATEST, 70_015, 70_012, 70_002][rng.gen_range(0..4)];
+            let v = if decred {
+                [12, 12, 11, 9][rng.gen_range(0..4)]
+            } else {
+                [versions::LATEST, 70_015, 70_012, 70_002][rng.gen_range(0..4)]
+            };
             cfg = cfg.protocol_version(v);
         }
         cfg.max_send_queue_bytes = self.max_send_queue_bytes;
@@ -387,10 +424,23 @@ impl Scenario {
                 }
             }
             let sabotage = self.sabotage.iter().find(|(n, _)| *n == i).map(|(_, s)| *s);
+            let mut addresses = Vec::new();
+            if self.gossip {
+                for _ in 0..rng.gen_range(0..=60) {
+                    let ip = Ipv4Addr::from(rng.gen_range(0x0100_0000..=0xdfff_ffffu32));
+                    addresses.push(NetAddress {
+                        time: EPOCH.as_secs() as u32,
+                        services: ServiceFlags::NETWORK,
+                        ip: ip.to_ipv6_mapped(),
+                        port: rng.gen_range(1..=u16::MAX),
+                    });
+                }
+            }
             nodes.push(NodePlan {
                 cfg,
                 offset_us,
                 unstable,
+                addresses,
                 sabotage,
             });
         }
@@ -456,7 +506,8 @@ impl Scenario {
             if roll(rng, f.request) {
                 let when = secs(rng, 5.0, h - 180.0);
                 let side = rng.gen_range(0..2);
-                let headers = rng.gen_bool(0.5);
+                // dcrd keeps no deadline for getheaders.
+                let headers = rng.gen_bool(0.5) && self.network.chain() == Chain::Bitcoin;
                 faults.push((
                     at(when),
                     Fault::Request {
