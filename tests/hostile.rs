@@ -1242,6 +1242,26 @@ fn disconnect_mid_frame() {
     assert_eq!(peer.poll_timeout(), None);
 }
 
+/// Frames handed to the driver before a disconnect and reported written after it ⇒ no
+/// Sent event after Disconnected (regression found by the peer_state fuzz target); the bytes
+/// still count, and nothing stays unsent.
+#[test]
+fn writes_reported_after_the_disconnect_raise_no_events() {
+    let mut peer = active();
+    let id = peer.send(Message::GetAddr).expect("queued");
+    let f = peer.poll_transmit().expect("handed out");
+    peer.disconnect(DisconnectReason::Requested("bye".into()));
+    let before = peer.stats(EPOCH).bytes_sent;
+    peer.on_sent(f.len(), EPOCH);
+    assert_eq!(
+        only_disconnect(&mut peer),
+        DisconnectReason::Requested("bye".into()),
+        "no Sent({id:?}) after Disconnected"
+    );
+    assert_eq!(peer.stats(EPOCH).bytes_sent, before + f.len() as u64);
+    assert_eq!(peer.unsent_bytes(), 0);
+}
+
 /// The application disconnects while the remote is mid-frame ⇒ one Disconnected(Requested),
 /// the rest of the frame is ignored, no more events or frames.
 #[test]

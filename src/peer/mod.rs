@@ -320,7 +320,9 @@ impl PeerState {
                 }
                 _ => {}
             }
-            if let Some(id) = w.id {
+            // Frames handed out before a disconnect may still be reported written; the
+            // application heard Disconnected last and gets no Sent after it.
+            if let Some(id) = w.id.filter(|_| self.phase != Phase::Disconnected) {
                 self.events.push_back(Event::Sent(id));
             }
         }
