@@ -140,7 +140,9 @@ impl InvVect {
 
     /// Encodes the inventory vector (36 bytes).
     pub fn encode(&self, out: &mut BytesMut) {
-        out.put_slice(&self.to_bytes());
+        let mut b = [0u8; 36];
+        self.write_wire(&mut b);
+        out.put_slice(&b);
     }
 
     /// From the 36 bytes on the wire.
@@ -152,14 +154,6 @@ impl InvVect {
             inv_type: InvType(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
             hash: Hash256(hash),
         }
-    }
-
-    /// The 36 bytes on the wire.
-    #[inline]
-    pub(crate) fn to_bytes(&self) -> [u8; 36] {
-        let mut b = [0u8; 36];
-        self.write_wire(&mut b);
-        b
     }
 
     /// Writes the 36 bytes on the wire into `b`.
@@ -301,9 +295,13 @@ impl NetAddress {
     /// Encodes the address, with the leading timestamp if `with_time`.
     pub fn encode(&self, out: &mut BytesMut, with_time: bool) {
         if with_time {
-            out.put_slice(&self.to_bytes_with_time());
+            let mut b = [0u8; 30];
+            self.write_wire_with_time(&mut b);
+            out.put_slice(&b);
         } else {
-            out.put_slice(&self.to_bytes());
+            let mut b = [0u8; 26];
+            self.write_wire(&mut b);
+            out.put_slice(&b);
         }
     }
 
@@ -333,14 +331,6 @@ impl NetAddress {
         }
     }
 
-    /// The 26 bytes on the wire without the timestamp.
-    #[inline]
-    pub(crate) fn to_bytes(&self) -> [u8; 26] {
-        let mut b = [0u8; 26];
-        self.write_wire(&mut b);
-        b
-    }
-
     /// Writes the 26 bytes on the wire without the timestamp into `b`.
     #[inline]
     pub(crate) fn write_wire(&self, b: &mut [u8; 26]) {
@@ -356,15 +346,6 @@ impl NetAddress {
         b[4..12].copy_from_slice(&self.services.0.to_le_bytes());
         b[12..28].copy_from_slice(&self.ip.octets());
         b[28..].copy_from_slice(&self.port.to_be_bytes());
-    }
-
-    /// The 30 bytes on the wire with the timestamp.
-    #[inline]
-    pub(crate) fn to_bytes_with_time(&self) -> [u8; 30] {
-        let mut b = [0u8; 30];
-        b[..4].copy_from_slice(&self.time.to_le_bytes());
-        b[4..].copy_from_slice(&self.to_bytes());
-        b
     }
 }
 
