@@ -643,7 +643,9 @@ mod table_tests {
 
     #[test]
     fn tables_match_the_rules_at_every_version() {
-        for version in [0, 106, 208, 209, 31_401, 31_402, 60_000, 60_001, 70_001, 70_016, 80_000] {
+        for version in [
+            0, 106, 208, 209, 31_401, 31_402, 60_000, 60_001, 70_001, 70_016, 80_000,
+        ] {
             for kind in ALL_KINDS.iter().copied().map(Some).chain([None]) {
                 assert_eq!(
                     kind_max_payload_len(kind, version),
@@ -653,7 +655,11 @@ mod table_tests {
             }
         }
         for kind in ALL_KINDS {
-            assert_eq!(kind_min_version(kind), kind_min_version_of(kind), "{kind:?}");
+            assert_eq!(
+                kind_min_version(kind),
+                kind_min_version_of(kind),
+                "{kind:?}"
+            );
         }
     }
 }
