@@ -191,6 +191,9 @@ impl MioNode {
             let Some(c) = self.conns.get_mut(&id).filter(|c| !c.dead) else {
                 return;
             };
+            if self.node.peer(id).is_none_or(|p| p.is_disconnected()) {
+                return; // it closes this turn; what it still sends is moot
+            }
             match c.sock.read(&mut self.buf) {
                 Ok(0) => c.dead = true,
                 Ok(n) => self.node.handle_input(id, Time::now(), &self.buf[..n]),

@@ -4,6 +4,9 @@
 //! address gossip, `getaddr`) and sleeps until its `poll_timeout`. Each connection gets one task
 //! that only moves bytes: what it reads goes to the node task, frames the node hands out are
 //! written and reported back (`on_sent`), and EOF or an I/O error becomes `handle_closed`.
+//! The command queue is bounded, so a remote that sends faster than the node decodes waits in
+//! its own socket; what we write is bounded by the crate's send-queue cap (frames handed out
+//! count as unsent until `on_sent`).
 //! Shared by `tokio_node`, `demo`, `load` and `tests/tokio_loopback.rs` (via `#[path]`).
 #![allow(dead_code)]
 
@@ -22,6 +25,8 @@ use tokio::sync::{mpsc, oneshot};
 const READ_CHUNK: usize = 8 * 1024;
 /// Commands handled before outputs are flushed (amortises the scan over all peers).
 const BATCH: usize = 256;
+/// Commands queued for the node task before connection tasks wait (backpressure on reads).
+const QUEUE: usize = 1024;
 
 /// An event of peer `peer` of node `node` (the tag given to [`NodeHandle::spawn`]).
 #[derive(Debug)]
@@ -45,13 +50,13 @@ enum Cmd {
 /// A cheap, cloneable handle to a running node task.
 #[derive(Clone)]
 pub struct NodeHandle {
-    tx: mpsc::UnboundedSender<Cmd>,
+    tx: mpsc::Sender<Cmd>,
 }
 
 impl NodeHandle {
     /// Spawns the task that owns `node`; its events go to `events`, tagged with `tag`.
     pub fn spawn(node: Node, tag: usize, events: mpsc::UnboundedSender<NodeEvent>) -> NodeHandle {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(QUEUE);
         let handle = NodeHandle { tx };
         tokio::spawn(run(node, tag, rx, handle.clone(), events));
         handle
@@ -62,7 +67,7 @@ impl NodeHandle {
         let me = self.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                if me.tx.send(Cmd::Stream(stream, true)).is_err() {
+                if me.tx.send(Cmd::Stream(stream, true)).await.is_err() {
                     return;
                 }
             }
@@ -72,13 +77,13 @@ impl NodeHandle {
     /// Dials `addr` and hands the connection to the node (our `version` goes out at once).
     pub async fn connect(&self, addr: SocketAddr) -> io::Result<()> {
         let stream = TcpStream::connect(addr).await?;
-        self.add_stream(stream, false);
+        self.add_stream(stream, false).await;
         Ok(())
     }
 
     /// Hands an open connection to the node.
-    pub fn add_stream(&self, stream: TcpStream, inbound: bool) {
-        let _ = self.tx.send(Cmd::Stream(stream, inbound));
+    pub async fn add_stream(&self, stream: TcpStream, inbound: bool) {
+        let _ = self.tx.send(Cmd::Stream(stream, inbound)).await;
     }
 
     /// Runs `f` on the node inside its task (outputs are flushed afterwards) and returns its
@@ -91,7 +96,7 @@ impl NodeHandle {
         let call: Call = Box::new(move |node, now| {
             let _ = tx.send(f(node, now));
         });
-        if self.tx.send(Cmd::Call(call)).is_err() {
+        if self.tx.send(Cmd::Call(call)).await.is_err() {
             panic!("node task is gone");
         }
         rx.await.expect("node task is gone")
@@ -109,7 +114,7 @@ async fn sleep_until(deadline: Option<Time>) {
 async fn run(
     mut node: Node,
     tag: usize,
-    mut rx: mpsc::UnboundedReceiver<Cmd>,
+    mut rx: mpsc::Receiver<Cmd>,
     me: NodeHandle,
     events: mpsc::UnboundedSender<NodeEvent>,
 ) {
@@ -189,7 +194,7 @@ async fn peer_io(
     id: PeerId,
     mut stream: TcpStream,
     mut frames: mpsc::UnboundedReceiver<Bytes>,
-    node: mpsc::UnboundedSender<Cmd>,
+    node: mpsc::Sender<Cmd>,
 ) {
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.split();
@@ -200,7 +205,10 @@ async fn peer_io(
             match rd.read_buf(&mut buf).await {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {
-                    let _ = node.send(Cmd::Input(id, buf.split().freeze()));
+                    let data = buf.split().freeze();
+                    if node.send(Cmd::Input(id, data)).await.is_err() {
+                        return;
+                    }
                 }
             }
         }
@@ -210,7 +218,7 @@ async fn peer_io(
             if wr.write_all(&frame).await.is_err() {
                 return;
             }
-            let _ = node.send(Cmd::Sent(id, frame.len()));
+            let _ = node.send(Cmd::Sent(id, frame.len())).await;
         }
         let _ = wr.shutdown().await;
     };
@@ -218,5 +226,5 @@ async fn peer_io(
         _ = reader => {}
         _ = writer => {}
     }
-    let _ = node.send(Cmd::Closed(id));
+    let _ = node.send(Cmd::Closed(id)).await;
 }
