@@ -240,7 +240,32 @@ fn assert_over_limit(command: &str, payload: &[u8], field: Field) {
         payload.len()
     );
     assert_eq!(peer.buffered_input(), 0);
+    assert_held(&peer, 0, 0, 0);
 }
+
+/// The memory a peer holds: at most `buffered` bytes of partial input, `frames` queued frames
+/// and `unsent` bytes not yet written.
+fn assert_held(peer: &PeerState, buffered: usize, frames: usize, unsent: usize) {
+    assert!(
+        peer.buffered_input() <= buffered,
+        "{} bytes buffered, bound {buffered}",
+        peer.buffered_input()
+    );
+    assert!(
+        peer.queued_frames() <= frames,
+        "{} frames queued, bound {frames}",
+        peer.queued_frames()
+    );
+    assert!(
+        peer.unsent_bytes() <= unsent,
+        "{} bytes unsent, bound {unsent}",
+        peer.unsent_bytes()
+    );
+}
+
+/// The farewell reject a peer may still hold after a disconnect: one frame, its reason text
+/// included.
+const FAREWELL: usize = 512;
 
 /// CompactSize in its shortest form.
 fn compact(n: u64) -> Vec<u8> {
@@ -398,6 +423,7 @@ fn non_canonical_varint_is_malformed() {
         (Command::INV, DecodeError::NonCanonicalCompactSize)
     );
     assert_reject_malformed(&mut peer);
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// An inv claiming 50 001 entries ⇒ TooMany(InvVectors) before any entry is read.
@@ -496,6 +522,7 @@ fn filterload_over_36000_bytes() {
         }
     );
     assert_eq!(peer.buffered_input(), 0);
+    assert_held(&peer, 0, 1, FAREWELL);
 }
 
 /// A filterload with 51 hash functions ⇒ TooMany(HashFuncs).
@@ -566,6 +593,7 @@ fn oversized_user_agents() {
         }
     ));
     assert!(meter.peak() < 4 * KIB, "peak {}", meter.peak());
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// A user agent of 256 bytes that are not UTF-8 ⇒ accepted (btcd does not validate it), but the
@@ -600,6 +628,7 @@ fn non_utf8_user_agent_stays_within_256_bytes() {
         &mut out,
     )
     .expect("a decoded version re-encodes");
+    assert_held(&peer, 0, 4, 1024);
 }
 
 /// An addrv2 entry of an unknown network claiming a 513-byte address, and one claiming a
@@ -643,6 +672,7 @@ fn wrong_witness_flag() {
     let (cmd, err) = payload_error(&only_disconnect(&mut peer));
     assert_eq!((cmd, err), (Command::TX, DecodeError::BadWitnessFlag(2)));
     assert_reject_malformed(&mut peer);
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// A headers entry claiming a transaction count of 1 ⇒ HeaderContainsTxs(1).
@@ -653,6 +683,7 @@ fn headers_with_transactions() {
     peer.handle_input(EPOCH, &payload_frame("headers", &payload));
     let (_, err) = payload_error(&only_disconnect(&mut peer));
     assert_eq!(err, DecodeError::HeaderContainsTxs(1));
+    assert_held(&peer, 0, 1, FAREWELL);
 }
 
 /// A well-formed getheaders followed by one extra payload byte ⇒ TrailingBytes { extra: 1 }.
@@ -673,6 +704,7 @@ fn trailing_bytes_after_the_payload() {
         (Command::GETHEADERS, DecodeError::TrailingBytes { extra: 1 })
     );
     assert_reject_malformed(&mut peer);
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// A lying count within the limit (inv says 50 000, carries 2) ⇒ Truncated; the list
@@ -686,6 +718,7 @@ fn lying_inv_count_allocates_by_bytes_present() {
     let (_, err) = payload_error(&only_disconnect(&mut peer));
     assert!(matches!(err, DecodeError::Truncated { .. }), "{err:?}");
     assert!(meter.peak() < 8 * KIB, "peak {}", meter.peak());
+    assert_held(&peer, 0, 1, FAREWELL);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -707,6 +740,7 @@ fn bad_checksum() {
         }
     ));
     assert_reject_malformed(&mut peer);
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// A frame with mainnet's magic on a regtest connection ⇒ WrongNetwork from the header alone.
@@ -723,6 +757,7 @@ fn wrong_magic() {
         }
     );
     assert_eq!(peer.buffered_input(), 0);
+    assert_held(&peer, 0, 1, FAREWELL);
 }
 
 /// Commands with a control character, a byte above 0x7e, or an embedded NUL ⇒ MalformedCommand
@@ -746,6 +781,8 @@ fn illegal_command_characters() {
             frame_error(&only_disconnect(&mut fresh)),
             FrameError::MalformedCommand(_)
         ));
+        assert_held(&peer, 0, 0, 0);
+        assert_held(&fresh, 0, 0, 0);
     }
 }
 
@@ -775,6 +812,7 @@ fn message_invalid_for_the_negotiated_version() {
             // feefilter and sendheaders likewise fit their caps.
             r => panic!("{version}: {r:?}"),
         }
+        assert_held(&peer, 0, 1, FAREWELL);
     }
 }
 
@@ -802,6 +840,7 @@ fn decred_unknown_command_disconnects() {
         FrameError::UnknownCommand(_)
     ));
     assert_eq!(peer.buffered_input(), 0);
+    assert_held(&peer, 0, 0, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -824,6 +863,7 @@ fn version_twice() {
         [Message::Reject(r)] => assert_eq!(r.code, RejectCode::DUPLICATE),
         s => panic!("{s:?}"),
     }
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// A version twice before our verack arrived (inbound, negotiation phase) ⇒
@@ -839,6 +879,7 @@ fn version_twice_during_negotiation() {
         only_disconnect(&mut peer),
         DisconnectReason::UnexpectedHandshakeMessage(Command::VERSION)
     );
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// A verack as the very first message ⇒ reject malformed ("a version message must precede all
@@ -857,6 +898,7 @@ fn verack_first() {
         }
         s => panic!("{s:?}"),
     }
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// Payload messages before the handshake: a tx before version ⇒ VersionNotFirst(tx); an inv
@@ -890,6 +932,7 @@ fn payload_messages_before_the_handshake() {
         DisconnectReason::UnexpectedHandshakeMessage(Command::INV)
     );
     assert!(drain_sent(&mut peer, EPOCH).is_empty());
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// sendaddrv2 after verack ⇒ LateNegotiation(sendaddrv2), no reject.
@@ -902,6 +945,7 @@ fn sendaddrv2_after_verack() {
         DisconnectReason::LateNegotiation(Command::SENDADDRV2)
     );
     assert!(drain_sent(&mut peer, EPOCH).is_empty());
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// While the handshake waits for the application's decision, the remote floods: input beyond
@@ -937,7 +981,7 @@ fn flood_while_the_handshake_awaits_approval() {
 // Bloom filtering without NODE_BLOOM.
 // ---------------------------------------------------------------------------------------------
 
-/// filterload from a BIP111 (≥ 70011) peer although we do not offer NODE_BLOOM ⇒
+/// filterclear from a BIP111 (≥ 70011) peer although we do not offer NODE_BLOOM ⇒
 /// BloomNotOffered { violation: true }.
 #[test]
 fn bloom_without_node_bloom_after_bip111() {
@@ -950,6 +994,7 @@ fn bloom_without_node_bloom_after_bip111() {
             violation: true
         }
     );
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// filteradd from a pre-BIP111 (70010) peer without NODE_BLOOM ⇒ BloomNotOffered
@@ -965,6 +1010,7 @@ fn bloom_without_node_bloom_before_bip111() {
             violation: false
         }
     );
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// mempool without NODE_BLOOM ⇒ BloomNotOffered.
@@ -979,6 +1025,7 @@ fn mempool_without_node_bloom() {
             ..
         }
     ));
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// A feefilter below zero ⇒ InvalidFeeFilter.
@@ -990,6 +1037,7 @@ fn negative_feefilter() {
         only_disconnect(&mut peer),
         DisconnectReason::InvalidFeeFilter(i64::MIN)
     );
+    assert_held(&peer, 0, 0, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1118,6 +1166,7 @@ fn reject_storm_is_delivered_not_fatal() {
     assert!(peer.is_ready());
     assert!(drain_sent(&mut peer, EPOCH).is_empty());
     assert!(meter.live() < 4 * KIB as isize, "live {}", meter.live());
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// A remote that never reads while we keep sending inv (1000 entries each minute) and pings:
@@ -1160,6 +1209,7 @@ fn peer_that_never_reads() {
             200_000
         )))
     );
+    assert_held(&peer, 0, 0, 200_000 + 36_027);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1191,6 +1241,7 @@ fn time_going_backwards() {
         drain_events(&mut peer).last(),
         Some(Event::Disconnected(DisconnectReason::HandshakeTimeout))
     ));
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// We ask with getdata and the remote never answers (it keeps pinging, so it is not idle) ⇒
@@ -1219,6 +1270,7 @@ fn getdata_never_answered_stalls() {
             Command::BLOCK
         )))
     ));
+    assert_held(&peer, 0, 0, 0);
 }
 
 /// The remote disconnects in the middle of a frame ⇒ ConnectionClosed; the partial frame held
@@ -1240,6 +1292,7 @@ fn disconnect_mid_frame() {
     assert!(drain_events(&mut peer).is_empty());
     assert!(peer.poll_transmit().is_none());
     assert_eq!(peer.poll_timeout(), None);
+    assert_held(&peer, 28, 0, 0);
 }
 
 /// Frames handed to the driver before a disconnect and reported written after it ⇒ no
@@ -1277,4 +1330,5 @@ fn application_disconnects_mid_frame() {
         DisconnectReason::Requested("enough".into())
     );
     assert!(peer.poll_transmit().is_none());
+    assert_held(&peer, 10, 0, 0);
 }
