@@ -19,10 +19,16 @@
 //!   checksum that decoding cached and hashes nothing, so it is a lower bound that no real
 //!   sender gets (a message to send has to be hashed once); reported for completeness.
 //!
+//! Times are the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`; wall time where that
+//! clock does not exist), not wall time: on a machine that other jobs share, wall time counts
+//! the slices the benchmark spends descheduled, which differ from one function to the next and
+//! make the ratios between them noise. On an idle machine both clocks agree.
+//!
 //! `cargo run --release --example codec_ratios` turns the results into a ratio table.
 
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use bitcoin::consensus::{Decodable, Encodable};
 use bitcoin::hashes::{Hash, sha256d as btc_sha256d};
@@ -30,6 +36,7 @@ use bitcoin::p2p::message::RawNetworkMessage;
 use bitpeer::Network;
 use bitpeer::wire::{Context, FrameDecoder, Message, encode_message, sha256d};
 use bytes::BytesMut;
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/corpus");
@@ -149,7 +156,55 @@ fn btc_encode_cached(msgs: &[RawNetworkMessage], out: &mut Vec<u8>) {
     }
 }
 
-fn codec(c: &mut Criterion) {
+/// The calling thread's CPU time.
+#[cfg(target_os = "linux")]
+fn cpu_now() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux defines.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cpu_now() -> Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
+}
+
+/// Criterion measurement on the thread's CPU clock (see the module docs).
+struct ThreadCpuTime;
+
+static WALL: WallTime = WallTime;
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        cpu_now()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        cpu_now().saturating_sub(start)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WALL.formatter()
+    }
+}
+
+fn codec(c: &mut Criterion<ThreadCpuTime>) {
     for (name, data) in corpus() {
         let ours = bitpeer_messages(&data);
         let theirs = btc_messages(&data);
@@ -196,5 +251,9 @@ fn codec(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, codec);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = codec
+}
 criterion_main!(benches);

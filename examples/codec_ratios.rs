@@ -7,8 +7,10 @@
 //!
 //! It reads criterion's `<target>/criterion/<stream>/<function>/new/{benchmark,estimates}.json`
 //! (the target directory is `$CARGO_TARGET_DIR`, else `./target`; or pass the criterion
-//! directory as the only argument) and uses each function's median time. Every ratio is a speed
-//! ratio (the other side's time divided by ours), so higher is better for bitpeer:
+//! directory as an argument) and uses each function's median time. With `--fastest` it uses
+//! each function's fastest sample instead (from `sample.json`), which is steadier than the
+//! median on a machine other jobs are loading. Every ratio is a speed ratio (the other side's
+//! time divided by ours), so higher is better for bitpeer:
 //!
 //! - `dec/sha`: bitpeer decode vs `sha256d-only` (goal ≥ 0.8, block streams ≥ 0.9);
 //! - `dec/rb`: bitpeer decode vs rust-bitcoin decode (goal ≥ 2, block streams ≥ 3);
@@ -20,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// Median time (ns) and throughput (bytes) of one benchmark.
+/// Time per iteration (ns) and throughput (bytes) of one benchmark.
 struct Result {
     ns: f64,
     bytes: f64,
@@ -30,26 +32,44 @@ fn read_json(path: &Path) -> Option<Value> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
-fn load(dir: &Path) -> Option<(String, String, Result)> {
+fn load(dir: &Path, fastest: bool) -> Option<(String, String, Result)> {
     let bench = read_json(&dir.join("new/benchmark.json"))?;
-    let est = read_json(&dir.join("new/estimates.json"))?;
     let group = bench["group_id"].as_str()?.to_owned();
     let function = bench["function_id"].as_str()?.to_owned();
     let bytes = bench["throughput"]["Bytes"].as_f64()?;
-    let ns = est["median"]["point_estimate"].as_f64()?;
-    Some((group, function, Result { ns, bytes }))
+    let ns = if fastest {
+        let sample = read_json(&dir.join("new/sample.json"))?;
+        let iters = sample["iters"].as_array()?;
+        let times = sample["times"].as_array()?;
+        iters
+            .iter()
+            .zip(times)
+            .filter_map(|(i, t)| Some(t.as_f64()? / i.as_f64()?))
+            .fold(f64::INFINITY, f64::min)
+    } else {
+        let est = read_json(&dir.join("new/estimates.json"))?;
+        est["median"]["point_estimate"].as_f64()?
+    };
+    ns.is_finite()
+        .then_some((group, function, Result { ns, bytes }))
 }
 
 fn main() {
-    let root = std::env::args_os()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target")));
-            target.join("criterion")
-        });
+    let mut fastest = false;
+    let mut dir = None;
+    for arg in std::env::args_os().skip(1) {
+        if arg == "--fastest" {
+            fastest = true;
+        } else {
+            dir = Some(PathBuf::from(arg));
+        }
+    }
+    let root = dir.unwrap_or_else(|| {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target")));
+        target.join("criterion")
+    });
     let mut groups: BTreeMap<String, BTreeMap<String, Result>> = BTreeMap::new();
     let entries = std::fs::read_dir(&root).unwrap_or_else(|e| {
         eprintln!(
@@ -63,7 +83,7 @@ fn main() {
             continue;
         };
         for f in functions.flatten() {
-            if let Some((group, function, r)) = load(&f.path()) {
+            if let Some((group, function, r)) = load(&f.path(), fastest) {
                 groups.entry(group).or_default().insert(function, r);
             }
         }
@@ -89,7 +109,8 @@ fn main() {
         None => " ",
     };
 
-    println!("median throughput in MB/s (10^6 bytes); ratios are speed ratios, higher is better;");
+    let which = if fastest { "fastest-sample" } else { "median" };
+    println!("{which} throughput in MB/s (10^6 bytes); ratios are speed ratios, higher is better;");
     println!(
         "'!' marks a ratio below its goal (dec/sha 0.8, blocks 0.9; dec/rb 2, blocks 3; enc/rb 1.5)"
     );
