@@ -69,5 +69,5 @@ pub mod time;
 pub mod wire;
 
 pub use network::{Chain, Network};
-pub use peer::{Config, DisconnectReason, Event, PeerState, SendId, Stats};
+pub use peer::{Blame, Config, DisconnectReason, Event, PeerState, SendId, Stats};
 pub use time::Time;
