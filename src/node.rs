@@ -228,6 +228,14 @@ impl Node {
             Message::AddrV2(list) => {
                 self.add_addresses(list.iter().filter_map(|a| a.to_legacy()));
             }
+            Message::DcrAddrV2(list) => {
+                self.add_addresses(list.iter().filter_map(|a| {
+                    let ip = a.ip_addr()?;
+                    let mut na = NetAddress::new(ip, a.port, a.services);
+                    na.time = u32::try_from(a.time).unwrap_or(u32::MAX);
+                    Some(na)
+                }));
+            }
             Message::GetAddr => {
                 let addrs: Vec<NetAddress> = self.addresses.iter().copied().collect();
                 if let Some(slot) = self.peers.get_mut(&from) {

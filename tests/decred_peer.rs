@@ -280,3 +280,35 @@ fn known_inventory_expires_after_fifteen_minutes() {
     assert!(!p.is_known_inventory(&tx));
     assert!(p.queue_inventory(tx));
 }
+
+#[test]
+fn addresses_go_out_as_decred_addrv2_at_protocol_12_and_addr_below() {
+    let addrs: Vec<bitpeer::wire::NetAddress> = (1..=3u8)
+        .map(|i| {
+            bitpeer::wire::NetAddress::new(
+                std::net::Ipv4Addr::new(10, 0, 0, i).into(),
+                9108,
+                ServiceFlags::NETWORK,
+            )
+        })
+        .collect();
+    let mut p = active_inbound();
+    assert_eq!(p.push_addr(&addrs).unwrap(), addrs);
+    match drain_sent(&mut p, EPOCH).as_slice() {
+        [Message::DcrAddrV2(list)] => {
+            assert_eq!(list.len(), 3);
+            assert_eq!(
+                list[0].ip_addr(),
+                Some(std::net::Ipv4Addr::new(10, 0, 0, 1).into())
+            );
+            assert_eq!(list[2].port, 9108);
+        }
+        s => panic!("{s:?}"),
+    }
+    let mut legacy = peer(true);
+    legacy.handle_input(EPOCH, &frame(NET, &remote_version(11, 9), 11));
+    legacy.handle_input(EPOCH, &frame(NET, &Message::Verack, 11));
+    drain_sent(&mut legacy, EPOCH);
+    legacy.push_addr(&addrs).unwrap();
+    assert_eq!(drain_sent(&mut legacy, EPOCH), [Message::Addr(addrs)]);
+}

@@ -4,10 +4,14 @@ use alloc::vec::Vec;
 
 use super::{PeerState, Phase, SendId};
 use crate::network::Chain;
+use crate::wire::decred::{DcrAddrV2, DcrAddress};
 use crate::wire::{
     AddrV2, EncodeError, Field, GetBlocks, GetCFCheckpt, GetCFilters, Hash256, InvVect,
     MAX_ADDR_PER_MSG, MAX_LOCATORS, Message, NetAddress, ServiceFlags,
 };
+
+/// Decred protocol version from which `addrv2` replaces `addr`.
+const DECRED_ADDRV2_VERSION: u32 = 12;
 
 /// A push helper could not send.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -83,15 +87,39 @@ impl PeerState {
     }
 
     /// Sends `addr` with at most 1000 of `addrs` (a uniform random subset when there are more)
-    /// and returns what was sent. Nothing is sent for an empty list.
+    /// and returns what was sent. Nothing is sent for an empty list. Decred peers at protocol
+    /// 12 get the same addresses in Decred's `addrv2`.
     pub fn push_addr(&mut self, addrs: &[NetAddress]) -> Result<Vec<NetAddress>, PushError> {
         self.ensure_ready()?;
         if addrs.is_empty() {
             return Ok(Vec::new());
         }
         let sent = self.sample(addrs);
-        self.send_checked(Message::Addr(sent.clone()))?;
+        self.send_checked(self.address_message(&sent))?;
         Ok(sent)
+    }
+
+    /// The address message this peer understands: legacy `addr`, or Decred's own `addrv2` from
+    /// Decred protocol 12 (where `addr` no longer exists).
+    fn address_message(&self, list: &[NetAddress]) -> Message {
+        if self.cfg.network.chain() != Chain::Decred
+            || self.negotiated_version < DECRED_ADDRV2_VERSION
+        {
+            return Message::Addr(list.to_vec());
+        }
+        Message::DcrAddrV2(
+            list.iter()
+                .map(|a| DcrAddrV2 {
+                    time: u64::from(a.time),
+                    services: a.services,
+                    addr: match a.ip.to_ipv4_mapped() {
+                        Some(v4) => DcrAddress::Ipv4(v4),
+                        None => DcrAddress::Ipv6(a.ip),
+                    },
+                    port: a.port,
+                })
+                .collect(),
+        )
     }
 
     /// Sends `addrv2` (at most 1000, a uniform random subset when there are more) if the remote
@@ -116,8 +144,8 @@ impl PeerState {
             return Ok(Vec::new());
         }
         let sent = self.sample(&legacy);
-        let list = sent.iter().filter_map(AddrV2::to_legacy).collect();
-        self.send_checked(Message::Addr(list))?;
+        let list: Vec<NetAddress> = sent.iter().filter_map(AddrV2::to_legacy).collect();
+        self.send_checked(self.address_message(&list))?;
         Ok(sent)
     }
 

@@ -36,6 +36,7 @@ pub fn frame(network: Network, msg: &Message, version: u32) -> Vec<u8> {
 pub fn drain_sent(peer: &mut PeerState, now: Time) -> Vec<Message> {
     let mut out = Vec::new();
     let mut dec = bitpeer::wire::FrameDecoder::new(peer.config().network);
+    dec.set_protocol_version(peer.negotiated_version());
     let ctx = Context {
         chain: peer.config().network.chain(),
         version: peer.negotiated_version(),

@@ -212,9 +212,8 @@ impl Scenario {
         Scenario {
             name: "mixed-decred",
             network: Network::DECRED_SIMNET,
-            // Off: `Node` answers getaddr with `addr`, which protocol 12 no longer carries (the
-            // answer fails to encode and nothing is sent); see the simulator report.
-            gossip: false,
+            // On: at protocol 12 `Node` answers getaddr with Decred's addrv2, below with addr.
+            gossip: true,
             ..Scenario::mixed()
         }
     }
