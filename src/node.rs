@@ -9,6 +9,7 @@ use bytes::Bytes;
 use core::net::SocketAddr;
 use rand_core::RngCore;
 
+use crate::lru::LruSet;
 use crate::peer::{Config, DisconnectReason, Event, PeerRng, PeerState};
 use crate::time::Time;
 use crate::wire::{InvType, InvVect, Message, NetAddress};
@@ -16,6 +17,10 @@ use crate::wire::{InvType, InvVect, Message, NetAddress};
 /// Identifies a peer within a [`Node`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PeerId(pub u64);
+
+/// How many inventory vectors a node remembers having relayed (so each is relayed once, however
+/// many peers announce it).
+pub const MAX_RELAYED_INVENTORY: usize = 10_000;
 
 /// Most gossiped addresses a node remembers.
 pub const MAX_KNOWN_ADDRESSES: usize = 2000;
@@ -28,6 +33,7 @@ pub struct Node {
     peers: BTreeMap<PeerId, Slot>,
     next_id: u64,
     addresses: VecDeque<NetAddress>,
+    relayed: LruSet<InvVect>,
     events: VecDeque<(PeerId, Event)>,
 }
 
@@ -45,6 +51,7 @@ impl Node {
             peers: BTreeMap::new(),
             next_id: 0,
             addresses: VecDeque::new(),
+            relayed: LruSet::new(MAX_RELAYED_INVENTORY),
             events: VecDeque::new(),
         }
     }
@@ -114,6 +121,7 @@ impl Node {
     /// Announces `iv` to every ready peer that is not known to have it (trickled).
     /// Transactions go only to peers that want transaction relay (see [`relays_to`]).
     pub fn announce(&mut self, iv: InvVect) {
+        self.relayed.insert(iv);
         for slot in self.peers.values_mut() {
             if relays_to(&slot.peer, &iv) {
                 slot.peer.queue_inventory(iv);
@@ -214,6 +222,14 @@ impl Node {
     fn on_message(&mut self, from: PeerId, msg: &Message) {
         match msg {
             Message::Inv(list) => {
+                // Relay each vector once: later announcements of it by other peers add nothing
+                // (every ready peer already has it queued or known).
+                let fresh: Vec<InvVect> = list
+                    .iter()
+                    .copied()
+                    .filter(|iv| self.relayed.insert(*iv))
+                    .collect();
+                let list = &fresh;
                 for (other, slot) in self.peers.iter_mut() {
                     if *other != from {
                         for iv in list {

@@ -68,13 +68,9 @@ impl Inventory {
         self.queue.len()
     }
 
-    /// Appends to the trickle queue (unless known).
-    pub(crate) fn enqueue(&mut self, iv: InvVect, now: Time) -> bool {
-        if self.is_known(&iv, now) {
-            return false;
-        }
+    /// Appends to the trickle queue (the caller checked it is not known).
+    pub(crate) fn enqueue(&mut self, iv: InvVect) {
         self.queue.push(iv);
-        true
     }
 
     /// Starts the trickle schedule (the peer became active).

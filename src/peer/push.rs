@@ -280,7 +280,8 @@ impl PeerState {
         let (now, policy, inbound) = (self.clock, self.cfg.trickle, self.inbound);
         self.inventory
             .rearm_if_stale(now, &policy, inbound, &mut self.rng);
-        self.inventory.enqueue(iv, now)
+        self.inventory.enqueue(iv);
+        true
     }
 
     /// Announces `iv` in its own `inv` now, bypassing the trickle (dcrd's immediate path, for
@@ -291,7 +292,8 @@ impl PeerState {
             return false;
         }
         if self.phase != Phase::Active {
-            return self.inventory.enqueue(iv, self.clock);
+            self.inventory.enqueue(iv);
+            return true;
         }
         self.announce_now(iv)
     }
