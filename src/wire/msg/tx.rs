@@ -246,6 +246,7 @@ impl core::fmt::Debug for Tx {
 
 impl Tx {
     /// Validates `raw` as exactly one transaction (read in `encoding`) and wraps it.
+    #[inline]
     pub fn from_bytes(raw: Bytes, encoding: Encoding) -> Result<Tx, DecodeError> {
         let mut r = Reader::new(&raw);
         let layout = scan_tx(&mut r, encoding)?;
@@ -253,6 +254,7 @@ impl Tx {
         Ok(Tx::from_layout(raw, layout))
     }
 
+    #[inline]
     pub(crate) fn from_layout(raw: Bytes, layout: TxLayout) -> Tx {
         Tx {
             raw,
