@@ -213,6 +213,8 @@ impl PeerState {
             return;
         }
         self.process_input(now, data);
+        // Between reads an idle peer holds no receive chunk (the next read allocates one).
+        self.decoder.release_idle_buffer();
     }
 
     fn pause_input(&mut self, data: &[u8]) {

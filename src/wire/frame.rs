@@ -171,6 +171,15 @@ impl FrameDecoder {
         self.recv.capacity()
     }
 
+    /// Gives the receive buffer back to the allocator when no partial payload is buffered, so
+    /// an idle connection holds no receive chunk. Payloads already handed out keep their own
+    /// bytes alive. Call it when the input source has gone quiet (e.g. after each socket read).
+    pub fn release_idle_buffer(&mut self) {
+        if !matches!(self.state, State::Payload { .. }) {
+            self.recv = BytesMut::new();
+        }
+    }
+
     /// Consumes bytes from the front of `input` until one frame is complete (returned) or
     /// `input` is empty (`Ok(None)`; call again with more bytes). After an error the stream is
     /// out of sync and the connection should be dropped.
