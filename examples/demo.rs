@@ -1,4 +1,4 @@
-//! The README's first command: `cargo run --release --example demo [-- --peers N]`.
+//! The README's first command: `cargo run --release --example demo [-- --peers N] [--network NAME]`.
 //!
 //! On loopback, with nothing outside: one listening node (the hub) and N dialing nodes (default
 //! 8, each its own `Node` and `Config`, so self-connection detection does not trip). Every
@@ -30,8 +30,8 @@ const TXS: usize = 500;
 const ORIGIN: usize = 1;
 const LIMIT: Duration = Duration::from_secs(14);
 
-fn config() -> Config {
-    let mut cfg = Config::new(Network::BITCOIN_REGTEST)
+fn config(network: Network) -> Config {
+    let mut cfg = Config::new(network)
         .user_agent("demo", env!("CARGO_PKG_VERSION"), &[])
         .expect("a valid BIP14 user agent")
         .trickle(TricklePolicy::Poisson {
@@ -66,17 +66,28 @@ async fn all_stats(nodes: &[NodeHandle]) -> Vec<(String, Stats)> {
 
 #[tokio::main]
 async fn main() {
-    let mut args = std::env::args().skip(1);
-    let peers: usize = match (args.next().as_deref(), args.next()) {
-        (None, _) => 8,
-        (Some("--peers"), Some(n)) if n.parse::<usize>().is_ok_and(|n| n >= 2) => {
-            n.parse().unwrap()
-        }
-        _ => {
-            eprintln!("usage: demo [--peers N]   (N >= 2, default 8)");
-            std::process::exit(2);
-        }
+    let usage = || -> ! {
+        eprintln!(
+            "usage: demo [--peers N] [--network NAME]   (N >= 2, default 8; default regtest)"
+        );
+        std::process::exit(2);
     };
+    let (mut peers, mut network) = (8usize, Network::BITCOIN_REGTEST);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next().unwrap_or_else(|| usage());
+        match flag.as_str() {
+            "--peers" => {
+                peers = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 2)
+                    .unwrap_or_else(|| usage())
+            }
+            "--network" => network = Network::from_name(&value).unwrap_or_else(|| usage()),
+            _ => usage(),
+        }
+    }
     let started = Instant::now();
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let listener = TcpListener::bind("127.0.0.1:0")
@@ -84,14 +95,14 @@ async fn main() {
         .expect("bind loopback");
     let hub_addr = listener.local_addr().expect("local address");
     let mut nodes = vec![NodeHandle::spawn(
-        Node::new(config(), &mut OsRng),
+        Node::new(config(network), &mut OsRng),
         0,
         events_tx.clone(),
     )];
     nodes[0].listen(listener);
-    println!("hub listening on {hub_addr}; {peers} nodes dialing it");
+    println!("{network}: hub listening on {hub_addr}; {peers} nodes dialing it");
     for i in 1..=peers {
-        let node = NodeHandle::spawn(Node::new(config(), &mut OsRng), i, events_tx.clone());
+        let node = NodeHandle::spawn(Node::new(config(network), &mut OsRng), i, events_tx.clone());
         node.connect(hub_addr).await.expect("dial the hub");
         nodes.push(node);
     }
