@@ -213,7 +213,8 @@ pub fn differential(data: &[u8]) {
         }
         (Some((raw, _)), Ours::Frame(e)) => match e {
             FrameError::MalformedCommand(_) => {} // D1
-            FrameError::PayloadTooLarge { .. } | FrameError::PayloadTooLargeForCommand { .. } => {} // D2
+            // D2
+            FrameError::PayloadTooLarge { .. } | FrameError::PayloadTooLargeForCommand { .. } => {}
             e => panic!(
                 "rust-bitcoin decoded {:?}, our frame layer says {e}",
                 raw.payload()

@@ -1,14 +1,18 @@
 //! `peer_state`: one [`PeerState`] (inbound or outbound, Bitcoin or Decred, its RNG seeded from
 //! the input) driven by an arbitrary interleaving of inputs, timer ticks (time mostly going
 //! forward, sometimes backward), partial and excessive `on_sent` reports, application commands
-//! and `poll_*` draining. Inputs are raw bytes, corrupted frames, or well-formed frames of
-//! arbitrary messages, and a valid version(+negotiation)+verack prefix gets the fuzzer past the
-//! handshake.
+//! (send, push_reject, disconnect, accept/reject the version, inventory announcements and
+//! known inventory, push_addr/push_addrv2 with up to 3000 addresses, getblocks/getheaders
+//! locators up to 600) and `poll_*` draining. Inputs are raw bytes, corrupted frames, or
+//! well-formed frames of arbitrary messages, and a valid version(+negotiation)+verack prefix
+//! gets the fuzzer past the handshake.
 //!
 //! Asserts after every step: no panic; `unsent_bytes() ≤ cap + one largest frame`;
 //! `buffered_input() ≤ header + largest payload + 64 KiB paused`; the events of one step are
 //! bounded by the frames that step could carry; `Ready` at most once and `Message` only after
-//! it; `Sent` only for ids `send` returned, each once; exactly one `Disconnected` ever (checked
+//! it; `Sent` only for ids issued (by `send`, `push_*`), each once; inventory is never queued
+//! after the disconnect, known inventory is never announced, `push_addr*` sends at most 1000
+//! addresses, more than 500 locators are refused; exactly one `Disconnected` ever (checked
 //! at the end after `handle_closed`), after which no event at all, no deadline, and
 //! `poll_transmit` yields at most the farewell frames already queued (each a `reject`), then
 //! nothing; every frame we emit is well-formed.
@@ -20,8 +24,8 @@ use arbitrary::{Arbitrary, Unstructured};
 use bitpeer::network::Chain;
 use bitpeer::peer::{Config, DisconnectReason, Event, PeerState};
 use bitpeer::wire::{
-    Command, Context, Encoding, HEADER_SIZE, Hash256, Message, RejectCode, ServiceFlags, Version,
-    checksum, encode_message, versions,
+    AddrV2, AddrV2Address, Command, Context, Encoding, HEADER_SIZE, Hash256, InvType, InvVect,
+    Message, NetAddress, RejectCode, ServiceFlags, Version, checksum, encode_message, versions,
 };
 use bitpeer::{Network, Time};
 use bytes::BytesMut;
@@ -122,6 +126,40 @@ enum Op {
     Accept,
     RejectVersion(u8),
     Closed,
+    /// The application announces inventory (trickled, or at once), `hash` picks one of 256
+    /// hashes so repeats and known inventory happen.
+    QueueInv {
+        kind: u8,
+        hash: u8,
+        now: bool,
+    },
+    /// The application records inventory the remote has.
+    AddKnown {
+        kind: u8,
+        hash: u8,
+    },
+    /// `push_addr` / `push_addrv2` with `n` addresses (more than 1000 are sampled).
+    PushAddr {
+        n: u16,
+        v2: bool,
+    },
+    /// `push_get_blocks` / `push_get_headers` with `n` locator hashes (over 500 is refused).
+    PushLocator {
+        n: u16,
+        stop: u8,
+        headers: bool,
+    },
+}
+
+fn inv(kind: u8, hash: u8) -> InvVect {
+    let inv_type = match kind % 5 {
+        0 => InvType::TX,
+        1 => InvType::BLOCK,
+        2 => InvType::WITNESS_TX,
+        3 => InvType::WITNESS_BLOCK,
+        _ => InvType::WTX,
+    };
+    InvVect::new(inv_type, Hash256([hash; 32]))
 }
 
 struct Harness {
@@ -136,6 +174,8 @@ struct Harness {
     farewell_left: Option<usize>,
     ids: HashSet<u64>,
     reported: HashSet<u64>,
+    /// Calls that may have used a send id (ids are handed out in order from 0).
+    issued: u64,
 }
 
 impl Harness {
@@ -232,7 +272,7 @@ impl Harness {
                     other += 1;
                 }
                 Event::Sent(id) => {
-                    assert!(self.ids.contains(&id.0), "Sent for an id never issued");
+                    assert!(id.0 < self.issued, "Sent for an id never issued");
                     assert!(self.reported.insert(id.0), "Sent twice");
                 }
                 e => panic!("unexpected event {e:?}"),
@@ -353,6 +393,7 @@ impl Harness {
                 0
             }
             Op::Send { msg, base } => {
+                self.issued += 1;
                 let queued = self.peer.queued_frames();
                 let id = if base {
                     self.peer.send_with_encoding(msg, Encoding::Base)
@@ -369,6 +410,7 @@ impl Harness {
                 0
             }
             Op::PushReject { code, tx } => {
+                self.issued += 1;
                 let (cmd, hash) = if tx {
                     ("tx", Hash256([code; 32]))
                 } else {
@@ -398,6 +440,76 @@ impl Harness {
             }
             Op::Closed => {
                 self.peer.handle_closed();
+                0
+            }
+            Op::QueueInv { kind, hash, now } => {
+                let iv = inv(kind, hash);
+                let queued = if now {
+                    self.peer.queue_inventory_now(iv)
+                } else {
+                    self.peer.queue_inventory(iv)
+                };
+                assert!(
+                    !(queued && self.disconnected),
+                    "inventory queued after the disconnect"
+                );
+                0
+            }
+            Op::AddKnown { kind, hash } => {
+                let iv = inv(kind, hash);
+                self.peer.add_known_inventory(iv);
+                assert!(self.peer.is_known_inventory(&iv));
+                assert!(
+                    !self.peer.queue_inventory_now(iv),
+                    "known inventory announced"
+                );
+                0
+            }
+            Op::PushAddr { n, v2 } => {
+                // push_* may use a send id without returning it.
+                self.issued += 1;
+                let n = usize::from(n) % 3000;
+                let ip = |i: usize| std::net::Ipv6Addr::from((i as u128 + 1) << 8);
+                let sent = if v2 {
+                    let list: Vec<AddrV2> = (0..n)
+                        .map(|i| AddrV2 {
+                            time: i as u32,
+                            services: ServiceFlags::NETWORK,
+                            addr: AddrV2Address::Ipv6(ip(i)),
+                            port: 8333,
+                        })
+                        .collect();
+                    self.peer.push_addrv2(&list).map(|v| v.len())
+                } else {
+                    let list: Vec<NetAddress> = (0..n)
+                        .map(|i| NetAddress {
+                            time: i as u32,
+                            services: ServiceFlags::NETWORK,
+                            ip: ip(i),
+                            port: 8333,
+                        })
+                        .collect();
+                    self.peer.push_addr(&list).map(|v| v.len())
+                };
+                if let Ok(k) = sent {
+                    assert!(k <= 1000 && k <= n, "{k} of {n} addresses sent");
+                }
+                0
+            }
+            Op::PushLocator { n, stop, headers } => {
+                self.issued += 1;
+                let locator: Vec<Hash256> = (0..usize::from(n) % 600)
+                    .map(|i| Hash256([(i % 251) as u8; 32]))
+                    .collect();
+                let stop = Hash256([stop; 32]);
+                let result = if headers {
+                    self.peer.push_get_headers(&locator, stop)
+                } else {
+                    self.peer.push_get_blocks(&locator, stop)
+                };
+                if locator.len() > 500 {
+                    assert!(result.is_err(), "over 500 locators accepted");
+                }
                 0
             }
         };
@@ -463,6 +575,7 @@ pub fn peer_state(data: &[u8]) {
         farewell_left: None,
         ids: HashSet::new(),
         reported: HashSet::new(),
+        issued: 0,
     };
     h.check(0);
     for _ in 0..MAX_OPS {
