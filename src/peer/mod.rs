@@ -308,7 +308,8 @@ impl PeerState {
         self.clock = now;
         self.bytes_sent += n as u64;
         self.last_send = Some(now);
-        for w in self.outbox.confirm(n) {
+        self.outbox.confirm(n);
+        while let Some(w) = self.outbox.next_written() {
             self.traffic.record_sent(w.command, w.len);
             match w.purpose {
                 Purpose::Ping(nonce) if self.ping_has_nonce() => {
@@ -343,15 +344,7 @@ impl PeerState {
 
     /// Queues a message with an explicit transaction encoding.
     pub fn send_with_encoding(&mut self, msg: Message, encoding: Encoding) -> Option<SendId> {
-        if self.phase == Phase::Disconnected {
-            return None;
-        }
-        let id = SendId(self.next_send_id);
-        self.next_send_id += 1;
-        let ctx = self.ctx.with_encoding(encoding);
-        self.queue_with(&msg, Some(id), Purpose::Normal, &ctx)
-            .ok()?;
-        Some(id)
+        self.send_encoded(msg, encoding).ok()
     }
 
     /// Ends the connection for a reason of the application's. Idempotent.

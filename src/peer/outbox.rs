@@ -2,7 +2,6 @@
 //! what the driver confirmed written.
 
 use alloc::collections::VecDeque;
-use alloc::vec::Vec;
 use bytes::Bytes;
 
 use super::event::SendId;
@@ -104,21 +103,22 @@ impl Outbox {
         Some(q.frame)
     }
 
-    /// The driver wrote `n` more bytes; returns the frames now completely written.
-    pub(crate) fn confirm(&mut self, n: usize) -> Vec<Written> {
+    /// The driver wrote `n` more bytes; [`next_written`](Self::next_written) then yields the
+    /// frames that are now completely written.
+    pub(crate) fn confirm(&mut self, n: usize) {
         self.confirmed = (self.confirmed + n as u64).min(self.handed_out);
-        let mut done = Vec::new();
-        while let Some(f) = self.in_flight.front() {
-            if f.end > self.confirmed {
-                break;
-            }
-            done.push(f.written);
-            self.in_flight.pop_front();
-        }
+    }
+
+    /// The next frame whose last byte has been confirmed written, oldest first.
+    pub(crate) fn next_written(&mut self) -> Option<Written> {
+        let f = self.in_flight.front().filter(|f| f.end <= self.confirmed)?;
+        let written = f.written;
+        self.in_flight.pop_front();
         if self.in_flight.is_empty() {
+            // Idle peers should not keep a burst's worth of slots.
             self.in_flight = VecDeque::new();
         }
-        done
+        Some(written)
     }
 
     /// Drops everything not yet handed out except farewell frames.

@@ -6,7 +6,7 @@ use super::{PeerState, Phase, SendId};
 use crate::network::Chain;
 use crate::wire::decred::{DcrAddrV2, DcrAddress};
 use crate::wire::{
-    AddrV2, EncodeError, Field, GetBlocks, GetCFCheckpt, GetCFilters, Hash256, InvVect,
+    AddrV2, EncodeError, Encoding, Field, GetBlocks, GetCFCheckpt, GetCFilters, Hash256, InvVect,
     MAX_ADDR_PER_MSG, MAX_LOCATORS, Message, NetAddress, ServiceFlags,
 };
 
@@ -64,7 +64,18 @@ impl PeerState {
     }
 
     fn send_checked(&mut self, msg: Message) -> Result<SendId, PushError> {
-        let encoding = self.ctx.encoding;
+        self.send_encoded(msg, self.ctx.encoding)
+    }
+
+    /// Queues `msg` in `encoding` under a fresh [`SendId`] (what `send` and the helpers share).
+    pub(crate) fn send_encoded(
+        &mut self,
+        msg: Message,
+        encoding: Encoding,
+    ) -> Result<SendId, PushError> {
+        if self.phase == Phase::Disconnected {
+            return Err(PushError::Disconnected);
+        }
         let id = SendId(self.next_send_id);
         self.next_send_id += 1;
         let ctx = self.ctx.with_encoding(encoding);
